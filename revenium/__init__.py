@@ -1,0 +1,1 @@
+"""Everything about Revenium's image metrics API: parameters, queries, client, sandbox."""
