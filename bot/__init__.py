@@ -1,0 +1,1 @@
+"""The edge: Slack (Bolt), the command line, the grammar, rendering and delivery."""

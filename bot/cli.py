@@ -1,0 +1,192 @@
+"""The `imgmetrics` command line (click). Each command builds what it needs and calls one thing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from dataclasses import replace
+from datetime import datetime
+from typing import NoReturn
+
+import click
+
+from bot.config import Settings
+from bot.console import run_console
+from bot.errors import UserError
+from bot.reply import Context
+from revenium.clock import Clock, FakeClock, SystemClock
+from revenium.errors import ReveniumError
+from revenium.records import parse_time
+
+
+def _clock(now: str | None) -> Clock:
+    if not now:
+        return SystemClock()
+    try:
+        when = parse_time(now)
+    except ValueError:
+        raise click.BadParameter(f"`{now}` is not an ISO 8601 date-time", param_hint="--now") from None
+    if when.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2026-11-25T09:00:00Z", param_hint="--now")
+    return FakeClock(when)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except UserError as e:
+        _fail(e.message, 2)
+
+
+def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": {"message": message}}))
+    else:
+        click.echo(f"⚠ {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """imgmetrics: ask, alert and digest on AI image spend, from Slack or this shell."""
+
+
+@main.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: text, blocks, data.")
+@click.option("--user", default="U_CLI", show_default=True, help="Slack user id to act as.")
+@click.option("--channel", default="C_CLI", show_default=True, help="Slack channel id to act in.")
+@click.option("--now", default=None, help="Fake the clock (ISO 8601 with offset).")
+def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str | None) -> None:
+    """Answer one /imgmetrics command and exit (0 answer, 2 usage/refusal, 1 API/storage)."""
+    from bot.commands import execute
+    from bot.parse import parse
+    from bot.runtime import build_runtime
+
+    clock = _clock(now)
+    settings = _settings()
+    ctx = Context(user=user, channel=channel)
+    try:
+        # parse first: a usage error must cost no API request, and needs no key
+        cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
+        reply = execute(cmd, ctx, build_runtime(settings, clock))
+    except UserError as e:
+        _fail(e.message, 2, as_json)
+    except ReveniumError as e:
+        _fail(str(e), 1, as_json)
+    except sqlite3.Error as e:
+        _fail(f"storage failed: {e}", 1, as_json)
+    if as_json:
+        click.echo(json.dumps({"text": reply.text, "blocks": reply.blocks, "data": reply.data},
+                              default=str))  # fmt: skip
+    else:
+        from bot.terminal import blocks_to_text
+
+        click.echo(blocks_to_text(reply.blocks))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True)
+@click.option("--socket", is_flag=True, help="Socket Mode instead of HTTP (needs SLACK_APP_TOKEN).")
+def serve(host: str, port: int, socket: bool) -> None:
+    """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
+    from bot.runtime import build_runtime
+    from bot.slack import Workers, build_app, web_client
+
+    settings = _settings()
+    required = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET"]
+    values = {"SLACK_BOT_TOKEN": settings.slack_bot_token, "SLACK_APP_TOKEN": settings.slack_app_token,
+              "SLACK_SIGNING_SECRET": settings.slack_signing_secret}  # fmt: skip
+    missing = [name for name in required if not values[name]]
+    if missing:
+        _fail(f"{', '.join(missing)} must be set to serve (see README: Slack set-up).", 2)
+    try:
+        runtime = build_runtime(settings, SystemClock())
+    except UserError as e:
+        _fail(e.message, 2)
+    workers = Workers()
+    app = build_app(settings, runtime, web_client(settings), workers)
+    try:
+        if socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(app, settings.slack_app_token.reveal()).start()
+        else:
+            import uvicorn
+
+            from bot.http import asgi_app
+
+            click.echo(f"imgmetrics listening on http://{host}:{port}/slack/events", err=True)
+            uvicorn.run(asgi_app(app), host=host, port=port, log_level="warning",
+                        access_log=False)  # fmt: skip
+    finally:
+        workers.shutdown()
+
+
+@main.command()
+def console() -> None:
+    """A local chat shell: each line is handled as an /imgmetrics command."""
+    from bot.runtime import build_runtime
+
+    settings = _settings()
+    try:
+        runtime = build_runtime(settings, SystemClock())
+    except UserError as e:
+        _fail(e.message, 2)
+    run_console(runtime)
+
+
+SANDBOX_OPTIONS = [
+    click.option("--seed", default=7, show_default=True, help="Seed of the synthetic data."),
+    click.option("--days", default=30, show_default=True, help="Days of history."),
+    click.option("--per-day", default=2000, show_default=True, help="Records per day."),
+]
+
+
+def _sandbox_options(f):  # type: ignore[no-untyped-def]
+    for option in reversed(SANDBOX_OPTIONS):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True)
+@click.option("--api-key", default=None, help="Key the sandbox accepts (default: printed).")
+@click.option("--team", default=None, help="Team id the sandbox serves (default: printed).")
+@_sandbox_options
+def sandbox(host: str, port: int, api_key: str | None, team: str | None, seed: int, days: int,
+            per_day: int) -> None:  # fmt: skip
+    """A Revenium-compatible API on local synthetic data (no network, no key)."""
+    from revenium.sandbox import DEFAULT_KEY, DEFAULT_TEAM
+    from revenium.sandbox.server import run
+
+    run(host=host, port=port, seed=seed, days=days, per_day=per_day,
+        api_key=api_key or DEFAULT_KEY, team_id=team or DEFAULT_TEAM,
+        end=SystemClock().now())  # fmt: skip
+
+
+@main.command()
+@_sandbox_options
+def demo(seed: int, days: int, per_day: int) -> None:
+    """The sandbox in-process and a console on it: try `summary last 7d by model`."""
+    from bot.runtime import build_runtime
+    from revenium.sandbox import DEFAULT_KEY, DEFAULT_TEAM
+    from revenium.sandbox.core import Sandbox
+    from revenium.sandbox.server import serve
+
+    clock = SystemClock()
+    click.echo(f"Generating {days} days × {per_day:,} records (seed {seed})…", err=True)
+    box = Sandbox.seeded(seed=seed, days=days, per_day=per_day, end=clock.now(),
+                         api_key=DEFAULT_KEY, team_id=DEFAULT_TEAM)  # fmt: skip
+    with serve(box) as server:
+        settings = replace(_settings(), revenium_api_url=server.url, revenium_team_id=DEFAULT_TEAM)
+        settings = replace(settings, revenium_api_key=type(settings.revenium_api_key)(DEFAULT_KEY))
+        click.echo(f"Sandbox API at {server.url}", err=True)
+        run_console(build_runtime(settings, clock))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""`imgmetrics console`: a local chat shell speaking the /imgmetrics language."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from bot.commands import Runtime, handle
+from bot.errors import UserError
+from bot.reply import Context, Reply
+from bot.terminal import blocks_to_text
+from revenium.errors import ReveniumError
+
+PROMPT = "/imgmetrics "
+GREETING = "imgmetrics console — type a command (`help`, `summary last 7d by model`); Ctrl-D quits."
+
+
+def show(reply: Reply, out: TextIO, files_dir: Path) -> None:
+    out.write(blocks_to_text(reply.blocks) + "\n")
+    for attachment in reply.files:
+        path = files_dir / attachment.filename
+        path.write_bytes(attachment.content)
+        where = "your DMs" if attachment.to_dm else "the thread"
+        out.write(f"[file for {where}: {attachment.title} → {path}]\n")
+
+
+def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+    """Read commands until end of input; every answer or error is printed, never a traceback."""
+    interactive = stdin.isatty()
+    ctx = Context(user="U_CONSOLE", channel="C_CONSOLE")
+    files_dir = Path(tempfile.mkdtemp(prefix="imgmetrics-"))
+    if interactive:
+        out.write(GREETING + "\n")
+    while True:
+        if interactive:
+            out.write(PROMPT)
+            out.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if text.lower().startswith("/imgmetrics"):
+            text = text[len("/imgmetrics") :].strip()
+        if not text and not interactive:
+            continue
+        try:
+            show(handle(text, ctx, rt), out, files_dir)
+        except UserError as e:
+            out.write(f"⚠ {e.message}\n")
+        except ReveniumError as e:
+            out.write(f"⚠ Revenium: {e}\n")
+        except sqlite3.Error as e:
+            out.write(f"⚠ storage failed: {e}\n")
+        out.flush()

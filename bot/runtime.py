@@ -1,0 +1,28 @@
+"""Wiring: from Settings and a Clock to a Runtime with a live metrics source."""
+
+from __future__ import annotations
+
+from bot.commands import Runtime
+from bot.config import Settings
+from bot.errors import UserError
+from revenium.client import connect
+from revenium.clock import Clock
+from revenium.source import ApiSource
+
+
+class ConfigError(UserError):
+    """A required setting is missing; the message names the variable."""
+
+
+def build_runtime(settings: Settings, clock: Clock) -> Runtime:
+    if not settings.revenium_api_key:
+        raise ConfigError("REVENIUM_API_KEY is not set (see README: Configuration), "
+                          "or run `make demo` for the sandbox.")  # fmt: skip
+    if not settings.revenium_team_id:
+        raise ConfigError("REVENIUM_TEAM_ID is not set: the hashed id of the team to read.")
+    client = connect(
+        settings.revenium_api_url,
+        settings.revenium_api_key.reveal(),
+        settings.revenium_team_id,
+    )
+    return Runtime(settings=settings, clock=clock, source=ApiSource(client))
