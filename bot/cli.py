@@ -18,6 +18,7 @@ from bot.reply import Context
 from revenium.clock import Clock, FakeClock, SystemClock
 from revenium.errors import ReveniumError
 from revenium.records import parse_time
+from revenium.secret import Secret
 
 
 def _clock(now: str | None) -> Clock:
@@ -182,8 +183,8 @@ def demo(seed: int, days: int, per_day: int) -> None:
     box = Sandbox.seeded(seed=seed, days=days, per_day=per_day, end=clock.now(),
                          api_key=DEFAULT_KEY, team_id=DEFAULT_TEAM)  # fmt: skip
     with serve(box) as server:
-        settings = replace(_settings(), revenium_api_url=server.url, revenium_team_id=DEFAULT_TEAM)
-        settings = replace(settings, revenium_api_key=type(settings.revenium_api_key)(DEFAULT_KEY))
+        settings = replace(_settings(), revenium_api_url=server.url, revenium_team_id=DEFAULT_TEAM,
+                           revenium_api_key=Secret(DEFAULT_KEY))  # fmt: skip
         click.echo(f"Sandbox API at {server.url}", err=True)
         run_console(build_runtime(settings, clock))
 

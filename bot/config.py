@@ -1,7 +1,7 @@
 """Settings: read from the environment (and `.env`) once, at start-up, then passed down.
 
-Nothing below the entry point reads os.environ. Secrets are kept in `Secret`
-so that printing the settings never shows them.
+Nothing below the entry point reads os.environ. Secrets are kept in
+revenium.secret.Secret so that printing the settings never shows them.
 """
 
 from __future__ import annotations
@@ -12,31 +12,12 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UsageError
+from revenium.secret import Secret
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_REVENIUM_API_URL = "https://api.revenium.ai/profitstream"
 DEFAULT_DB = "./imgmetrics.db"
 DEFAULT_FRESHNESS_S = 60
-
-
-class Secret:
-    """A string that never shows itself in repr, str or f-strings."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')" if self._value else "Secret('')"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ SPARK = "▁▂▃▄▅▆▇█"
 def money(value: float | None) -> str:
     if value is None:
         return "n/a"
-    if value != 0 and abs(value) < 1:
+    if value != 0 and abs(value) < 0.1:  # cents hide per-image prices: $0.081, not $0.08
         return f"${value:,.3f}"
     return f"${value:,.2f}"
 

@@ -22,7 +22,7 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         raise ConfigError("REVENIUM_TEAM_ID is not set: the hashed id of the team to read.")
     client = connect(
         settings.revenium_api_url,
-        settings.revenium_api_key.reveal(),
+        settings.revenium_api_key,
         settings.revenium_team_id,
     )
     return Runtime(settings=settings, clock=clock, source=ApiSource(client))

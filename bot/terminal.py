@@ -13,6 +13,9 @@ _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _CHANNEL = re.compile(r"<#(\w+)(?:\|([^>]*))?>")
 _USER = re.compile(r"<@(\w+)>")
+# emphasis markers only at word edges, so `content_policy_violation` keeps its underscores
+_BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
+_ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -20,6 +23,7 @@ def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(r"\2 (\1)", text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _USER.sub(r"@\1", text)
+    text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
