@@ -54,7 +54,8 @@ class Token:
 
 def unescape(text: str) -> str:
     """Undo Slack's `&gt;`, `&lt;`, `&amp;` everywhere except inside `<#C123|name>` refs."""
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for ref in _REF.finditer(text):
         out.extend((_plain(text[last : ref.start()]), ref.group()))
         last = ref.end()
