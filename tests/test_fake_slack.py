@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from urllib.error import HTTPError
 
 import httpx
 import pytest
@@ -201,6 +202,8 @@ def test_ephemeral_delete_users_dm_and_views(fake: FakeSlack, client: WebClient)
 
     dm = client.conversations_open(users="U2")["channel"]["id"]
     assert dm.startswith("D") and client.conversations_open(users="U2")["channel"]["id"] == dm
+    assert client.chat_postMessage(channel="U2", text="to bob")["channel"] == dm
+    assert [m["text"] for m in fake.messages(dm)] == ["to bob"]
     home = {"type": "home", "blocks": _section("hello")}
     assert client.views_publish(user_id="U1", view=home)["view"]["id"].startswith("V")
     published = fake.home_view("U1")
@@ -222,6 +225,11 @@ def test_files_upload_v2_into_a_thread_and_a_dm(fake: FakeSlack, client: WebClie
     dm = client.conversations_open(users="U2")["channel"]["id"]
     client.files_upload_v2(channel=dm, content="a,b\n1,2\n", filename="export.csv", title="Export")
 
+    fake.fail_next("upload", "internal_error", status=500)
+    with pytest.raises(HTTPError) as failed:  # slack_sdk posts the bytes with plain urllib
+        client.files_upload_v2(channel="C1", content=b"lost", filename="lost.png", title="Lost")
+    failed.value.close()
+
     files = fake.files()
     assert [(f["title"], f["data"], f["channels"]) for f in files] == [
         ("Cost", b"\x89PNG...", ["C1"]),
@@ -231,7 +239,8 @@ def test_files_upload_v2_into_a_thread_and_a_dm(fake: FakeSlack, client: WebClie
     in_thread = fake.messages("C1")[1]
     assert in_thread["thread_ts"] == parent and in_thread["files"][0]["name"] == "cost.png"
     steps = [c.method for c in fake.calls() if c.method.startswith("files.")]
-    assert steps == ["files.getUploadURLExternal", "files.completeUploadExternal"] * 2
+    complete = ["files.getUploadURLExternal", "files.completeUploadExternal"]
+    assert steps == [*complete, *complete, "files.getUploadURLExternal"]
     assert fake.scopes_used() == {"chat:write", "files:write", "im:write"}
 
 
@@ -268,6 +277,8 @@ def test_server_errors_and_lost_replies(fake: FakeSlack, client: WebClient) -> N
     fake.fail_next("chat.postMessage", "disconnect", applied=True)
     with pytest.raises(OSError):
         client.chat_postMessage(channel="C1", text="taken, connection dropped")
+    with pytest.raises(ValueError, match=r"chat\.postmessage"):
+        fake.fail_next("chat.postmessage")  # a typo would otherwise never fire
     fake.fail_next("chat.postMessage", "channel_not_found", count=2)
     assert _error(lambda: client.chat_postMessage(channel="C1", text="no")) == "channel_not_found"
     assert _error(lambda: client.chat_postMessage(channel="C1", text="no")) == "channel_not_found"
@@ -311,6 +322,8 @@ def test_delay_and_wait_for(fake: FakeSlack, client: WebClient) -> None:
     worker.join(timeout=5)
     with pytest.raises(TimeoutError, match=r"chat\.postMessage"):
         fake.wait_for(lambda: fake.messages("C2"), timeout=0.1)
+    # The predicate runs unlocked: it may itself call the fake.
+    assert fake.wait_for(lambda: client.conversations_history(channel="C1")["messages"])
 
 
 def test_close_does_not_wait_for_a_slow_answer() -> None:

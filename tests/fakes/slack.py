@@ -85,6 +85,7 @@ class FakeSlack:
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self.received = 0  # HTTP requests that arrived, answered or not yet
+        self._changes = 0  # bumped, with a notify, whenever anything above changes
         self._faults: dict[str, list[_Fault]] = {}
         self._responses: dict[str, ResponseUrl] = {}
         self._closed = threading.Event()
@@ -147,6 +148,8 @@ class FakeSlack:
         error="disconnect" closes the connection unanswered. `applied`: the call still
         takes effect (Slack took the post, the client never heard). `method` may also be
         "upload" or "response_url"."""
+        if method not in METHODS and method not in ("upload", "response_url"):
+            raise ValueError(f"fail_next: FakeSlack has no method {method!r}")
         code = status if status is not None else (429 if error == "ratelimited" else 200)
         with self._cond:
             queue = self._faults.setdefault(method, [])
@@ -209,16 +212,23 @@ class FakeSlack:
             return list(self._ws.opened_views)
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
-        """Return predicate()'s value once truthy, re-checked at each change (or 50 ms)."""
+        """Return predicate()'s value once truthy, re-checked at each change (or 50 ms).
+
+        The predicate runs without the fake's lock, so it may read anything, even the
+        fake over HTTP; raises TimeoutError naming the last calls seen."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while not (value := predicate()):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [c.method for c in self._calls[-20:]]
-                    raise TimeoutError(f"condition still false after {timeout}s; calls: {seen}")
-                self._cond.wait(min(left, 0.05))
-            return value
+        while True:
+            with self._cond:
+                changes = self._changes
+            if value := predicate():
+                return value
+            left = deadline - time.monotonic()
+            if left <= 0:
+                seen = [c.method for c in self.calls()[-20:]]
+                raise TimeoutError(f"condition still false after {timeout}s; calls: {seen}")
+            with self._cond:
+                if self._changes == changes:
+                    self._cond.wait(min(left, 0.05))
 
     # -- serving -------------------------------------------------------------
 
@@ -229,7 +239,7 @@ class FakeSlack:
         key = {"api": name, "upload": "upload", "respond": "response_url"}.get(kind, "")
         with self._cond:
             self.received += 1
-            self._cond.notify_all()
+            self._changed()
         self._closed.wait(self.delay + self.delays.get(key, 0.0))
         if kind == "api":
             return self._api(name, parts.query, headers, body)
@@ -253,7 +263,7 @@ class FakeSlack:
             shown = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             status = answer.status if answer else 0
             self._calls.append(Call(method, params, shown, status, response, tuple(scopes)))
-            self._cond.notify_all()
+            self._changed()
         return answer
 
     def _run(self, method: str, params: JSON, token: str | None) -> tuple[Answer, list[str]]:
@@ -275,7 +285,7 @@ class FakeSlack:
         with self._cond:
             fault = self._take_fault(key)
             answer = act() if fault is None or fault.applied else None
-            self._cond.notify_all()
+            self._changed()
             return answer if fault is None else _fault_answer(fault)
 
     def _file_or_response(self, kind: str, name: str, body: bytes) -> Answer:
@@ -288,6 +298,10 @@ class FakeSlack:
         target = self._responses.setdefault(name, ResponseUrl(None, None, None))
         status, answer = target.post(self._ws, body)
         return Answer(status, answer)
+
+    def _changed(self) -> None:
+        self._changes += 1
+        self._cond.notify_all()
 
     def _take_fault(self, key: str) -> _Fault | None:
         queue = self._faults.get(key)

@@ -184,7 +184,8 @@ class Workspace:
         return upload
 
     def channel(self, channel_id: str) -> Channel:
-        if channel_id.startswith(("U", "W")) and channel_id in self.users:
+        known_user = channel_id in self.users or self.auto_channels
+        if channel_id.startswith(("U", "W")) and known_user:
             return self.dm(channel_id)  # chat.postMessage(channel=user_id) posts to the DM
         found = self.channels.get(channel_id)
         if found is None and self.auto_channels and channel_id[:1] in ("C", "G", "D"):
