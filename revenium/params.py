@@ -178,3 +178,5 @@ END_DATE = param("endDate").name
 PAGE = param("page").name
 SIZE = param("size").name
 SORT = param("sort").name
+TRACE_TYPE = param("traceType").name
+NO_TRACE_TYPE = "unknown"  # the traceType value that matches records without one
