@@ -1,0 +1,287 @@
+"""What an admin configures: rules, budgets and digests as frozen dataclasses.
+
+Defaults are named constants (the rule card shows them); each class checks its own
+invariants and round-trips through plain JSON-able dicts for storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from revenium import params as P
+from revenium.query import Query, Strict, Window
+
+DEFAULT_EVERY = timedelta(minutes=5)
+DEFAULT_SETTLE = timedelta(minutes=5)  # metering lag: the window ends this long before "now"
+DEFAULT_FOR_COUNT = 2
+DEFAULT_RECOVERY_RATIO = 0.9
+DEFAULT_REMINDER = timedelta(hours=4)
+DEFAULT_MIN_SAMPLES = 20
+DEFAULT_MAX_GROUPS = 10
+DEFAULT_BASELINE_SHIFT = timedelta(days=7)
+DEFAULT_BUDGET_THRESHOLDS = (50, 80, 100)
+DEFAULT_MIN_ELAPSED_FRACTION = 0.2
+
+T = TypeVar("T")
+Op = Literal[">", ">=", "<", "<="]
+Every = timedelta | str  # an interval, or a cron expression read in the rule's zone
+
+
+class Kind(StrEnum):
+    """What a rule measures; error_rate is a fraction (0.05 = 5 %), change a percentage."""
+
+    COST = "cost"
+    ERRORS = "errors"
+    IMAGES = "images"
+    WASTED_COST = "wasted_cost"  # cost of errored requests
+    SHORTFALL = "shortfall"  # images requested but not delivered
+    ERROR_RATE = "error_rate"
+    COST_PER_IMAGE = "cost_per_image"
+    CHANGE = "change"
+
+
+RATIO_KINDS = frozenset({Kind.ERROR_RATE, Kind.COST_PER_IMAGE})
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"  # from Monday
+    MONTH = "month"
+
+
+def check_tz(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin"
+        ) from None
+    return name
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """`rises 50% vs last week`: the same window shifted back, with a minimum-volume guard."""
+
+    metric: Kind = Kind.COST
+    shift: timedelta = DEFAULT_BASELINE_SHIFT
+    direction: Literal["rise", "fall"] = "rise"
+    min_requests: int = DEFAULT_MIN_SAMPLES  # fewer baseline requests: not enough to compare
+
+    def __post_init__(self) -> None:
+        if self.metric is Kind.CHANGE:
+            raise ValueError("a change rule compares a plain metric, not another change")
+        if self.shift <= timedelta(0):
+            raise ValueError("the baseline shift must be positive")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: Kind
+    threshold: float
+    per: timedelta
+    query: Query = field(default_factory=Query)  # filters only; the window is set per run
+    channel: str = ""
+    by: str | None = None  # API name of a dimension: one alert instance per value
+    op: Op = ">"
+    every: Every = DEFAULT_EVERY
+    settle: timedelta = DEFAULT_SETTLE
+    for_count: int = DEFAULT_FOR_COUNT
+    recovery_ratio: float = DEFAULT_RECOVERY_RATIO
+    reminder: timedelta = DEFAULT_REMINDER  # zero: no reminders
+    min_samples: int = DEFAULT_MIN_SAMPLES  # error-rate rules: fewer requests is "not enough data"
+    max_groups: int = DEFAULT_MAX_GROUPS
+    paused: bool = False
+    baseline: Baseline | None = None
+    tz: str = "UTC"
+    created_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a rule needs a name")
+        if self.per <= timedelta(0) or self.settle < timedelta(0):
+            raise ValueError("`per` must be positive and the settle delay not negative")
+        if isinstance(self.every, timedelta) and self.every < timedelta(minutes=1):
+            raise ValueError("a rule is evaluated at most once a minute")
+        if self.for_count < 1 or self.max_groups < 1 or self.min_samples < 0:
+            raise ValueError("for_count and max_groups must be at least 1")
+        if not 0 < self.recovery_ratio <= 1:
+            raise ValueError("the recovery ratio must be in (0, 1]")
+        if self.threshold < 0:
+            raise ValueError("a threshold cannot be negative")
+        if (self.kind is Kind.CHANGE) != (self.baseline is not None):
+            raise ValueError("change rules, and only they, need a baseline")
+        if self.kind is Kind.CHANGE and self.below:
+            raise ValueError("a change rule says rise or fall, with `>` or `>=`")
+        if self.by is not None and P.param(self.by).role is not P.Role.FILTER:
+            raise ValueError(f"cannot group a rule by {self.by}")
+        check_tz(self.tz)
+
+    @property
+    def metric(self) -> Kind:
+        """The summary figure measured: the rule's kind, or what a change rule compares."""
+        return self.baseline.metric if self.baseline is not None else self.kind
+
+    @property
+    def below(self) -> bool:
+        return self.op in ("<", "<=")
+
+    @property
+    def recovery_threshold(self) -> float:
+        """Hysteresis: 90 % of the trigger; for `below` rules the same band above it."""
+        factor = 2 - self.recovery_ratio if self.below else self.recovery_ratio
+        return float(f"{self.threshold * factor:.12g}")  # 45.0, not 45.000000000000004
+
+    def window_at(self, now: datetime) -> Window:
+        end = now - self.settle
+        return Window(end - self.per, end, self.tz, f"last {span(self.per)}")
+
+    def query_at(self, now: datetime) -> Query:
+        return replace(self.query, window=self.window_at(now), group_by=self.by)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _plain(self)
+        out["query"] = query_to_dict(self.query)
+        out["baseline"] = None if self.baseline is None else _plain(self.baseline)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rule:
+        base = data.get("baseline")
+        return _build(
+            cls,
+            data,
+            kind=Kind(data["kind"]),
+            query=query_from_dict(data.get("query") or {}),
+            baseline=None if base is None else _build(Baseline, base, metric=Kind(base["metric"])),
+        )
+
+
+@dataclass(frozen=True)
+class Budget:
+    name: str
+    amount: float
+    period: Period
+    tz: str = "UTC"
+    thresholds: tuple[int, ...] = DEFAULT_BUDGET_THRESHOLDS  # percentages of amount
+    query: Query = field(default_factory=Query)
+    channel: str = ""
+    forecast: bool = True
+    min_elapsed_fraction: float = DEFAULT_MIN_ELAPSED_FRACTION  # no forecast before this
+    created_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0:
+            raise ValueError("a budget amount must be positive")
+        if not self.thresholds or any(t <= 0 for t in self.thresholds):
+            raise ValueError("budget thresholds are positive percentages, e.g. 50,80,100")
+        if not 0 <= self.min_elapsed_fraction < 1:
+            raise ValueError("the forecast's minimum elapsed fraction must be in [0, 1)")
+        object.__setattr__(self, "thresholds", tuple(sorted(set(self.thresholds))))
+        check_tz(self.tz)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_plain(self), "query": query_to_dict(self.query)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Budget:
+        return _build(
+            cls,
+            data,
+            period=Period(data["period"]),
+            thresholds=tuple(data["thresholds"]),
+            query=query_from_dict(data.get("query") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A daily (or, with `weekday`, weekly) post at a local time, one per channel."""
+
+    channel: str
+    at: time
+    created_at: datetime
+    tz: str = "UTC"
+    weekday: int | None = None  # 0 = Monday
+    query: Query = field(default_factory=Query)
+    skip_empty: bool = False
+    created_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.weekday is not None and not 0 <= self.weekday <= 6:
+            raise ValueError("a weekly digest's weekday is 0 (Monday) to 6 (Sunday)")
+        if self.created_at.tzinfo is None:
+            raise ValueError("created_at must be timezone-aware")
+        check_tz(self.tz)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_plain(self), "query": query_to_dict(self.query)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digest:
+        return _build(cls, data, query=query_from_dict(data.get("query") or {}))
+
+
+def span(delta: timedelta) -> str:
+    """`1h`, `30m`, `7d`, `90s`: the largest unit that divides the span."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def query_to_dict(query: Query) -> dict[str, Any]:
+    if query.window is not None:
+        raise ValueError("a stored query holds filters only; windows are set when it runs")
+    return {
+        "filters": [list(f) for f in query.filters],
+        "group_by": query.group_by,
+        "sort": [list(s) for s in query.sort],
+        "strict": [[s.field, s.op, s.value] for s in query.strict],
+    }
+
+
+def query_from_dict(data: dict[str, Any]) -> Query:
+    return Query(
+        filters=tuple((name, value) for name, value in data.get("filters", ())),
+        group_by=data.get("group_by"),
+        sort=tuple((prop, order) for prop, order in data.get("sort", ())),
+        strict=tuple(Strict(f, op, value) for f, op, value in data.get("strict", ())),
+    )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """Dataclass fields as JSON-able values: timedeltas in seconds, times in ISO 8601."""
+    out: dict[str, Any] = {}
+    for name in obj.__dataclass_fields__:
+        value = getattr(obj, name)
+        if isinstance(value, timedelta):
+            out[name] = {"seconds": value.total_seconds()}
+        elif isinstance(value, datetime | time):
+            out[name] = {"iso": value.isoformat()}
+        elif isinstance(value, tuple):
+            out[name] = list(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"seconds"}:
+        return timedelta(seconds=value["seconds"])
+    if isinstance(value, dict) and set(value) == {"iso"}:
+        text = value["iso"]
+        return datetime.fromisoformat(text) if "T" in text else time.fromisoformat(text)
+    return value
+
+
+def _build(cls: type[T], data: dict[str, Any], **typed: Any) -> T:
+    names: dict[str, Any] = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    values = {k: _unplain(v) for k, v in data.items() if k in names}
+    return cls(**{**values, **typed})
