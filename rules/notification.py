@@ -1,0 +1,120 @@
+"""What a channel is told: the Notification, its kinds, and its dedup (outbox) key.
+
+Alerts, budget posts and data-source events all travel as Notifications; the
+key (subject, group, kind, slot) names each one once, so a retried or restarted
+pass can never post it twice. Rendering and sending live in bot/.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from revenium.figures import Summary
+from revenium.query import Query, Value, Window
+from rules.budgets import BudgetEvent, budget_query
+from rules.model import Budget
+from rules.thresholds import Group
+
+
+class NoteKind(StrEnum):
+    FIRED = "fired"
+    RESOLVED = "resolved"
+    REMINDER = "reminder"
+    SILENCE_ENDED = "silence_ended"
+    MORE = "more"  # instances past the rule's max_groups, folded into one "and N more"
+    BUDGET_THRESHOLD = "budget_threshold"
+    BUDGET_FORECAST = "budget_forecast"
+    SOURCE_FAILING = "source_failing"
+    SOURCE_RECOVERED = "source_recovered"
+
+
+@dataclass(frozen=True)
+class Contributor:
+    dimension: str  # API name of the dimension, e.g. "agent"
+    value: Value | None
+    cost: float
+    share: float  # of the alert's cost, 0–1
+
+
+Contributors = Callable[[Query], Sequence[Contributor]]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something to tell a channel; `render` in bot/ turns it into a message."""
+
+    kind: NoteKind
+    subject: str  # rule or budget name; "" for the data source
+    slot: str  # with subject, group and kind: the dedup key
+    at: datetime
+    channel: str = ""
+    group: Group = None
+    value: float | None = None  # the metric; for budgets the spend
+    threshold: float | None = None  # for budgets the amount
+    recovery_threshold: float | None = None
+    window: Window | None = None  # for budgets the period
+    summary: Summary | None = None
+    query: Query | None = None  # reproduces the numbers ("Show records")
+    contributors: tuple[Contributor, ...] = ()
+    fired_at: datetime | None = None
+    peak: float | None = None
+    percent: int | None = None  # budget threshold crossed
+    projected: float | None = None  # budget forecast for the period
+    detail: str = ""  # why: resolve reason, silence author, source error
+    more: tuple[tuple[Group, float | None], ...] = ()  # folded instances and their values
+
+    @property
+    def dedup(self) -> tuple[str, Group, str, str]:
+        return self.subject, self.group, self.kind.value, self.slot
+
+    @property
+    def key(self) -> str:
+        return json.dumps(list(self.dedup))
+
+    @property
+    def thread_key(self) -> str | None:
+        """The key of the message this one edits or replies to (resolves, reminders...)."""
+        first = _THREADS.get(self.kind)
+        if first is None or self.fired_at is None:
+            return None
+        return json.dumps([self.subject, self.group, first.value, slot_of(self.fired_at)])
+
+
+_THREADS = {
+    NoteKind.RESOLVED: NoteKind.FIRED,
+    NoteKind.REMINDER: NoteKind.FIRED,
+    NoteKind.SILENCE_ENDED: NoteKind.FIRED,
+    NoteKind.SOURCE_RECOVERED: NoteKind.SOURCE_FAILING,
+}
+
+
+def budget_notifications(
+    budget: Budget, events: Iterable[BudgetEvent], now: datetime
+) -> list[Notification]:
+    kinds = {"threshold": NoteKind.BUDGET_THRESHOLD, "forecast": NoteKind.BUDGET_FORECAST}
+    query = budget_query(budget, now)
+    return [
+        Notification(
+            kind=kinds[e.kind],
+            subject=budget.name,
+            slot=f"{slot_of(e.status.start)}/{e.threshold or ''}",
+            at=now,
+            channel=budget.channel,
+            value=e.status.spent,
+            threshold=budget.amount,
+            window=query.window,
+            query=query,
+            percent=e.threshold,
+            projected=e.status.projected,
+        )
+        for e in events
+    ]
+
+
+def slot_of(when: datetime) -> str:
+    """An instant as it appears in keys: always UTC, so one instant has one spelling."""
+    return when.astimezone(UTC).isoformat()
