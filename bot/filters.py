@@ -142,8 +142,17 @@ def _take(tokens: Sequence[Token], i: int, parts: Parts) -> int:
         return _take_key(tokens, i, split, parts)
     match = COMPARISON.fullmatch(token.text)
     if match is not None and (token.quote_at is None or token.quote_at >= match.start(3)):
-        return _take_comparison(token, match.group(1), match.group(2), match.group(3), parts)
+        word, op, value = match.groups()
+        unit = tokens[i + 1].word if i + 1 < len(tokens) and not tokens[i + 1].quoted else ""
+        if unit in values.DURATION_UNITS and _is_duration(word) and values.is_number(value):
+            return _take_comparison(token, word, op, value + unit, parts) and 2  # `duration>3 s`
+        return _take_comparison(token, word, op, value, parts)
     return 0
+
+
+def _is_duration(word: str) -> bool:
+    pair = COMPARE_WORDS.get(word.lower())
+    return pair is not None and pair[0].unit == "ms"
 
 
 def _take_by(tokens: Sequence[Token], i: int, parts: Parts) -> int:

@@ -84,6 +84,8 @@ def _verb(tokens: list[Token]) -> tuple[str, list[Token]]:
     if not tokens:
         return "summary", tokens
     first = tokens[0]
+    if first.word == SHARE:
+        raise UsageError(msg.share_last(first.raw))
     if first.word in VERBS:
         return first.word, tokens[1:]
     if not first.literal and (
@@ -171,6 +173,8 @@ def _drop_rank(tokens: list[Token]) -> list[Token]:
 
 def _leftover(token: Token) -> str:
     """The message for the first token nothing could read, with the likeliest fix."""
+    if token.word == SHARE:
+        return msg.share_last(token.raw)
     match = COMPARISON.fullmatch(token.text) if not token.literal else None
     if match is not None:
         guess = closest(match.group(1), FRIENDLY_COMPARISONS)

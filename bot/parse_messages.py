@@ -185,5 +185,9 @@ def show_extra(token: str) -> str:
     return f"`show` takes only a record id — `{token}` is left over."
 
 
+def share_last(token: str) -> str:
+    return f"`{token}` goes at the very end, e.g. `/imgmetrics summary last 7d share`."
+
+
 def not_understood(token: str, guess: str | None) -> str:
     return f"I didn't understand `{token}`{_guess(guess)} `/imgmetrics help` shows what works."

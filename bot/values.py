@@ -19,6 +19,7 @@ _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _DURATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)")
 _MS_PER = {"": 1, "ms": 1, "s": 1000, "sec": 1000, "secs": 1000, "m": 60_000, "min": 60_000,
            "mins": 60_000}  # fmt: skip
+DURATION_UNITS = tuple(unit for unit in _MS_PER if unit)
 _TRAILING = ",;.!?"
 _DESCRIBE = re.compile(r"(?:Minimum|Maximum) (.*?)(?: in (?:USD|milliseconds))?\.")
 
@@ -51,6 +52,10 @@ def example(param: Param) -> str:
         return "5"
     found = re.search(r"e\.g\. ([^\s.]+(?:\.\d+)?)", param.help)
     return found.group(1) if found else "VALUE"
+
+
+def is_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text.strip()) is not None
 
 
 def number(param: Param, text: str, token: str) -> float:
