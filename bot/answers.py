@@ -13,12 +13,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot import fmt, render
+from bot.blocks import section
 from bot.errors import NotFound, UsageError
 from bot.help import help_reply
-from bot.parse import Command, format_query
+from bot.parse import Command
+from bot.query_text import format_query
 from bot.reply import Attachment, Reply
 from revenium import errors as rev_errors
 from revenium import params as P
+from revenium.buckets import Bucket
 from revenium.records import field
 from revenium.source import MetricsSource
 
@@ -87,8 +90,7 @@ def errors(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
 
 
 def trend(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
-    interval = cmd.interval or "hour"
-    bucket = "day" if interval == "day" else "hour"
+    bucket: Bucket = "day" if cmd.interval == "day" else "hour"
     series = source.series(cmd.query, bucket, cmd.tz)
     reply = render.trend_reply(
         cmd.query, bucket, series,
@@ -115,7 +117,7 @@ def export(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     capped = " (capped: narrow the filters for the rest)" if rows == EXPORT_LIMIT else ""
     text = f"Exported {fmt.count(rows)} records to a CSV in your DMs{capped}."
     window = render.window_data(cmd.query)
-    blocks = [render.section(text), render.footer(cmd.query, freshness(source, now))]
+    blocks = [section(text), render.footer(cmd.query, freshness(source, now))]
     file = Attachment("imgmetrics-export.csv", out.getvalue().encode(), "imgmetrics export",
                       to_dm=True)  # fmt: skip
     return Reply(text=text, blocks=blocks, data={"rows": rows, **window}, files=(file,))

@@ -38,9 +38,7 @@ def header(text: str) -> Block:
 def section(text: str, fields: list[str] | None = None) -> Block:
     block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION)}}
     if fields:
-        block["fields"] = [
-            {"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:MAX_FIELDS]
-        ]
+        block["fields"] = [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:MAX_FIELDS]]
     return block
 
 

@@ -11,15 +11,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
+from matplotlib.dates import date2num
 
-from revenium.figures import Summary  # noqa: E402
+from revenium.figures import Summary
 
 
 def trend_png(series: Sequence[tuple[datetime, Summary]], bucket: str, tz: str, *,
               title: str) -> bytes:  # fmt: skip
     zone = ZoneInfo(tz)
-    xs = [t.astimezone(zone).replace(tzinfo=None) for t, _ in series]
+    xs = [date2num(t.astimezone(zone).replace(tzinfo=None)) for t, _ in series]
     ys = [s.cost for _, s in series]
     fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
     try:
@@ -28,6 +29,7 @@ def trend_png(series: Sequence[tuple[datetime, Summary]], bucket: str, tz: str, 
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("USD")
         ax.grid(axis="y", alpha=0.3)
+        ax.xaxis_date()
         fig.autofmt_xdate()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight")

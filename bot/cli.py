@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -20,6 +20,8 @@ from revenium.errors import ReveniumError
 from revenium.records import parse_time
 from revenium.secret import Secret
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def _clock(now: str | None) -> Clock:
     if not now:
@@ -27,7 +29,9 @@ def _clock(now: str | None) -> Clock:
     try:
         when = parse_time(now)
     except ValueError:
-        raise click.BadParameter(f"`{now}` is not an ISO 8601 date-time", param_hint="--now") from None
+        raise click.BadParameter(
+            f"`{now}` is not an ISO 8601 date-time", param_hint="--now"
+        ) from None
     if when.tzinfo is None:
         raise click.BadParameter("give an offset, e.g. 2026-11-25T09:00:00Z", param_hint="--now")
     return FakeClock(when)
@@ -97,10 +101,12 @@ def serve(host: str, port: int, socket: bool) -> None:
     from bot.slack import Workers, build_app, web_client
 
     settings = _settings()
-    required = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET"]
-    values = {"SLACK_BOT_TOKEN": settings.slack_bot_token, "SLACK_APP_TOKEN": settings.slack_app_token,
-              "SLACK_SIGNING_SECRET": settings.slack_signing_secret}  # fmt: skip
-    missing = [name for name in required if not values[name]]
+    required = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if socket:
+        required["SLACK_APP_TOKEN"] = settings.slack_app_token
+    else:
+        required["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    missing = [name for name, value in required.items() if not value]
     if missing:
         _fail(f"{', '.join(missing)} must be set to serve (see README: Slack set-up).", 2)
     try:
@@ -113,7 +119,8 @@ def serve(host: str, port: int, socket: bool) -> None:
         if socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            SocketModeHandler(app, settings.slack_app_token.reveal()).start()
+            handler = SocketModeHandler(app, settings.slack_app_token.reveal())
+            handler.start()  # type: ignore[no-untyped-call]
         else:
             import uvicorn
 
@@ -146,7 +153,7 @@ SANDBOX_OPTIONS = [
 ]
 
 
-def _sandbox_options(f):  # type: ignore[no-untyped-def]
+def _sandbox_options(f: F) -> F:
     for option in reversed(SANDBOX_OPTIONS):
         f = option(f)
     return f

@@ -46,7 +46,9 @@ class Settings:
             raise UsageError(
                 f"IMGMETRICS_FRESHNESS must be a whole number of seconds, not `{freshness}`"
             )
-        admins = frozenset(a.strip() for a in env.get("IMGMETRICS_ADMINS", "").split(",") if a.strip())
+        admins = frozenset(
+            a.strip() for a in env.get("IMGMETRICS_ADMINS", "").split(",") if a.strip()
+        )
         return cls(
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
@@ -76,4 +78,6 @@ def _check_zone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"IMGMETRICS_TZ `{name}` is not an IANA time zone (e.g. Europe/Berlin)") from None
+        raise UsageError(
+            f"IMGMETRICS_TZ `{name}` is not an IANA time zone (e.g. Europe/Berlin)"
+        ) from None

@@ -51,7 +51,9 @@ def sparkline(values: Sequence[float]) -> str:
     top = max(values)
     if top <= 0:
         return SPARK[0] * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in values)
+    return "".join(
+        SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in values
+    )
 
 
 def local(when: datetime, tz: str, fmt: str = "%b %d %H:%M") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.blocks import context, header, section
 from bot.errors import UsageError
 from bot.reply import Reply
-from bot.suggest import did_you_mean
+from bot.suggest import closest
 from bot.terminal import blocks_to_text
 from revenium import params as P
 
@@ -67,8 +67,9 @@ def help_reply(topic: str | None) -> Reply:
         title, body = f"Filter {P.KEYS[topic].name}", filter_line(P.KEYS[topic])
     else:
         options = [*COMMANDS, "filters", "windows", *P.KEYS]
-        raise UsageError(f"No help on `{topic}`{did_you_mean(topic, options)}. "
-                         "Try `help filters` or `help windows`.")  # fmt: skip
+        guess = closest(topic, options)
+        hint = f" — did you mean `{guess}`?" if guess else "."
+        raise UsageError(f"No help on `{topic}`{hint} Try `help filters` or `help windows`.")
     blocks = [
         header(title),
         section(body),

@@ -169,7 +169,8 @@ def errors_reply(
     head = (
         f"*{fmt.count(total.errors)}* errors in {fmt.count(total.requests)} requests "
         f"(*{fmt.percent(total.error_rate)}*) · *{fmt.money(total.wasted_cost)}* wasted · "
-        f"{fmt.count(total.shortfall)} images short of {fmt.count(total.requested_images)} requested"
+        f"{fmt.count(total.shortfall)} images short of "
+        f"{fmt.count(total.requested_images)} requested"
     )
     blocks = [
         header(f"Errors · {label}"),

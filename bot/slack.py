@@ -14,7 +14,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.commands import Runtime, handle
 from bot.config import Settings
@@ -122,7 +125,9 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
     @app.command("/imgmetrics")
     def command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx = Context(user=body["user_id"], channel=body["channel_id"], team=body.get("team_id", ""))
+        ctx = Context(
+            user=body["user_id"], channel=body["channel_id"], team=body.get("team_id", "")
+        )
         text = body.get("text", "")
         workers.submit(lambda: deliver(answer_text(text, ctx, rt), respond, client, ctx))
 
@@ -149,7 +154,10 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
     def home(event: dict[str, Any], client: WebClient) -> None:
         from bot.home import home_view
 
-        workers.submit(lambda: client.views_publish(user_id=event["user"], view=home_view()))
+        def publish() -> None:
+            client.views_publish(user_id=event["user"], view=home_view())
+
+        workers.submit(publish)
 
     return app
 
@@ -158,4 +166,6 @@ def _action_context(body: dict[str, Any]) -> Context:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id", ""
     )
-    return Context(user=body["user"]["id"], channel=channel, team=(body.get("team") or {}).get("id", ""))
+    return Context(
+        user=body["user"]["id"], channel=channel, team=(body.get("team") or {}).get("id", "")
+    )

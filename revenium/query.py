@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from revenium import params as P
-from revenium.records import Record, field as record_field, format_time
+from revenium.records import Record, format_time
+from revenium.records import field as record_field
 
 Value = str | bool | int | float
 Op = Literal[">", "<"]

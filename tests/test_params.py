@@ -35,7 +35,9 @@ def test_contract_aliases(alias: str, name: str) -> None:
     assert P.KEYS[alias].name == name
 
 
-@pytest.mark.parametrize("name", [n for n in API_NAMES if n not in ("teamId", "page", "size", "sort")])
+@pytest.mark.parametrize(
+    "name", [n for n in API_NAMES if n not in ("teamId", "page", "size", "sort")]
+)
 def test_every_user_parameter_is_a_key_by_its_api_name(name: str) -> None:
     assert P.KEYS[name.lower()].name == name
 
