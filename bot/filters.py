@@ -140,14 +140,19 @@ def _take(tokens: Sequence[Token], i: int, parts: Parts) -> int:
     split = split_key(token)
     if split is not None:
         return _take_key(tokens, i, split, parts)
+    return _take_compared(tokens, i, parts)
+
+
+def _take_compared(tokens: Sequence[Token], i: int, parts: Parts) -> int:
+    token = tokens[i]
     match = COMPARISON.fullmatch(token.text)
-    if match is not None and (token.quote_at is None or token.quote_at >= match.start(3)):
-        word, op, value = match.groups()
-        unit = tokens[i + 1].word if i + 1 < len(tokens) and not tokens[i + 1].quoted else ""
-        if unit in values.DURATION_UNITS and _is_duration(word) and values.is_number(value):
-            return _take_comparison(token, word, op, value + unit, parts) and 2  # `duration>3 s`
-        return _take_comparison(token, word, op, value, parts)
-    return 0
+    if match is None or (token.quote_at is not None and token.quote_at < match.start(3)):
+        return 0
+    word, op, value = match.groups()
+    unit = tokens[i + 1].word if i + 1 < len(tokens) and not tokens[i + 1].quoted else ""
+    if unit in values.DURATION_UNITS and _is_duration(word) and values.is_number(value):
+        return _take_comparison(token, word, op, value + unit, parts) and 2  # `duration>3 s`
+    return _take_comparison(token, word, op, value, parts)
 
 
 def _is_duration(word: str) -> bool:
