@@ -65,6 +65,10 @@ def out_of_bounds(token: str, what: str, low: str, high: str) -> str:
     return f"`{token}`: {what} must be between {low} and {high}."
 
 
+def budget_hint(amount: str) -> str:
+    return f" Did you mean a budget? Try `/imgmetrics budget NAME {amount} per month`."
+
+
 def not_a_number(token: str, what: str, example: str) -> str:
     return f"`{token}`: {what} needs a number, e.g. `{example}`."
 

@@ -86,7 +86,12 @@ def bound(param: Param, value: float, token: str) -> int | float:
     if (low is not None and result < low) or (high is not None and result > high):
         shown_low = show_bound(param, low if low is not None else 0)
         shown_high = show_bound(param, high if high is not None else math.inf)
-        raise UsageError(msg.out_of_bounds(token, describe(param), shown_low, shown_high))
+        message = msg.out_of_bounds(token, describe(param), shown_low, shown_high)
+        if param.unit == "USD" and high is not None and result > high:
+            message += msg.budget_hint(
+                f"{value:f}".rstrip("0").rstrip(".")
+            )  # a total, not a request
+        raise UsageError(message)
     return result
 
 

@@ -131,7 +131,7 @@ def parse_point(text: str, zone: ZoneInfo, *, end: bool = False) -> datetime:
         if match:
             day = date(*(int(g) for g in match.groups()))
             return midnight(day + timedelta(days=1) if end else day, zone)
-        when = datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text[:-1] + "Z" if text.endswith("z") else text)
         if when.tzinfo is None:
             when = when.replace(tzinfo=zone)
         return when.astimezone(UTC)

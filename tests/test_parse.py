@@ -229,7 +229,9 @@ def test_spaced_operator_and_dollar_and_thousands() -> None:
 def test_comparison_refusals() -> None:
     assert fails("summary cost>2000000") == (
         "`cost>2000000`: total cost of a request must be between $0 and $999,999.99."
+        " Did you mean a budget? Try `/imgmetrics budget NAME 2000000 per month`."
     )
+    assert "budget" not in fails("cost<-1")
     assert "between 0 ms and 300,000 ms" in fails("duration>6m")
     assert "durations take ms, s or m" in fails("duration>5h")
     assert "needs a number" in fails("cost>lots")

@@ -111,6 +111,7 @@ def test_parse_point_dates_and_date_times() -> None:
     assert W.parse_point("2026/11/1", KOLKATA) == utc(2026, 10, 31, 18, 30)
     assert W.parse_point("2026-11-01T10:00", KOLKATA) == utc(2026, 11, 1, 4, 30)
     assert W.parse_point("2026-11-01T10:00:00Z", KOLKATA) == utc(2026, 11, 1, 10)
+    assert W.parse_point("2026-11-01t10:00z", KOLKATA) == utc(2026, 11, 1, 10)
     assert W.parse_point("2026-11-01T10:00:00+01:00", NY) == utc(2026, 11, 1, 9)
     for bad in ("2026-13-01", "2026-02-30", "yesterdayish", "2026-11-01T25:00", ""):
         with pytest.raises(W.WindowError, match="not a date"):
