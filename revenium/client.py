@@ -91,7 +91,7 @@ class RevClient:
         self._http = http
         self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
         redact_http_logs(self._key)
-        self._bucket = bucket if bucket is not None else shared_bucket()
+        self.bucket = bucket if bucket is not None else shared_bucket()
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -157,7 +157,7 @@ class RevClient:
         url = self.base_url + path
         failure = _Retry(Unavailable("no attempt was made"))
         for attempt in range(self._max_attempts):
-            self._bucket.acquire()
+            self.bucket.acquire()
             outcome = self._attempt(url, params, parse, missing)
             if not isinstance(outcome, _Retry):
                 return outcome
@@ -181,9 +181,10 @@ class RevClient:
     def _attempt(
         self, url: str, params: list[tuple[str, str]], parse: Callable[[Any], T], missing: str
     ) -> T | _Retry:
-        headers = {API_KEY_HEADER: self._key.reveal(), "Accept": "application/json"}
         try:
-            response = self._http.get(url, params=tuple(params), headers=headers)
+            # No local holds the headers: a traceback that captures frame locals
+            # (error trackers do) must not find the key here.
+            response = self._http.get(url, params=tuple(params), headers=self._headers())
         except httpx.TimeoutException as exc:
             return _Retry(Unavailable(f"Revenium did not answer in time ({type(exc).__name__})"))
         except httpx.TransportError as exc:
@@ -233,6 +234,9 @@ class RevClient:
         return InvalidRequest(
             f"Revenium rejected the request ({status} {error}){detail}".strip(), status=status
         )
+
+    def _headers(self) -> dict[str, str]:
+        return {API_KEY_HEADER: self._key.reveal(), "Accept": "application/json"}
 
     def _scrub(self, text: str) -> str:
         key = self._key.reveal()
