@@ -75,7 +75,11 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
     try:
         # parse first: a usage error must cost no API request, and needs no key
         cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
-        reply = execute(cmd, ctx, build_runtime(settings, clock))
+        runtime = build_runtime(settings, clock)
+        try:
+            reply = execute(cmd, ctx, runtime)
+        finally:
+            runtime.source.close()
     except UserError as e:
         _fail(e.message, 2, as_json)
     except ReveniumError as e:

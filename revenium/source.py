@@ -38,6 +38,8 @@ class MetricsSource(Protocol):
         """When the data answering now was last read from the API; None when read live."""
         ...
 
+    def close(self) -> None: ...
+
 
 class ApiSource:
     """Figures computed from records streamed from the API, filters pushed down."""
@@ -79,3 +81,6 @@ class ApiSource:
 
     def as_of(self) -> datetime | None:
         return None
+
+    def close(self) -> None:
+        self.client.close()
