@@ -10,6 +10,10 @@ from revenium.clock import Clock
 from revenium.source import ApiSource
 
 
+# Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
+INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
+
+
 class ConfigError(UserError):
     """A required setting is missing; the message names the variable."""
 
@@ -24,5 +28,6 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         settings.revenium_api_url,
         settings.revenium_api_key,
         settings.revenium_team_id,
+        **INTERACTIVE_RETRIES,
     )
     return Runtime(settings=settings, clock=clock, source=ApiSource(client))
