@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -99,7 +100,8 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True)
 @click.option("--socket", is_flag=True, help="Socket Mode instead of HTTP (needs SLACK_APP_TOKEN).")
-def serve(host: str, port: int, socket: bool) -> None:
+@click.option("--no-scheduler", is_flag=True, help="Do not run the rule scheduler in this process.")
+def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
     """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
     from bot.runtime import build_runtime
     from bot.slack import Workers, build_app, web_client
@@ -117,6 +119,9 @@ def serve(host: str, port: int, socket: bool) -> None:
         runtime = build_runtime(settings, SystemClock())
     except UserError as e:
         _fail(e.message, 2)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     workers = Workers()
     app = build_app(settings, runtime, web_client(settings), workers)
     try:

@@ -33,6 +33,7 @@ class Settings:
     admins: frozenset[str] = frozenset()
     tz: str = "UTC"
     freshness_s: int = DEFAULT_FRESHNESS_S
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -61,6 +62,7 @@ class Settings:
             admins=admins,
             tz=tz,
             freshness_s=int(freshness),
+            log_level=_log_level(env.get("IMGMETRICS_LOG_LEVEL", "INFO")),
         )
 
 
@@ -81,3 +83,10 @@ def _check_zone(name: str) -> None:
         raise UsageError(
             f"IMGMETRICS_TZ `{name}` is not an IANA time zone (e.g. Europe/Berlin)"
         ) from None
+
+
+def _log_level(name: str) -> str:
+    level = (name or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise UsageError(f"IMGMETRICS_LOG_LEVEL `{name}`: use DEBUG, INFO, WARNING or ERROR")
+    return level
