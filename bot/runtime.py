@@ -9,7 +9,6 @@ from revenium.client import connect
 from revenium.clock import Clock
 from revenium.source import ApiSource
 
-
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
 

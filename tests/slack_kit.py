@@ -45,8 +45,14 @@ class Served:
     def logs(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def post(self, body: bytes, *, timestamp: int | None = None, secret: str = SECRET,
-             content_type: str | None = None) -> httpx.Response:  # fmt: skip
+    def post(
+        self,
+        body: bytes,
+        *,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        content_type: str | None = None,
+    ) -> httpx.Response:
         ts = int(time.time()) if timestamp is None else timestamp
         headers = signed_headers(body, secret, ts)
         if content_type:
@@ -54,14 +60,23 @@ class Served:
         return self.http.post(self.url + "/slack/events", content=body, headers=headers)
 
 
-def serve_env(sandbox: SandboxServer, slack: FakeSlack, key: str, team: str, db: Path,
-              **extra: str) -> dict[str, str]:  # fmt: skip
+def serve_env(
+    sandbox: SandboxServer, slack: FakeSlack, key: str, team: str, db: Path, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env.update({
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.url,
-        "REVENIUM_API_URL": sandbox.url, "REVENIUM_API_KEY": key, "REVENIUM_TEAM_ID": team,
-        "IMGMETRICS_DB": str(db), "IMGMETRICS_TZ": "UTC", **extra,
-    })  # fmt: skip
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.url,
+            "REVENIUM_API_URL": sandbox.url,
+            "REVENIUM_API_KEY": key,
+            "REVENIUM_TEAM_ID": team,
+            "IMGMETRICS_DB": str(db),
+            "IMGMETRICS_TZ": "UTC",
+            **extra,
+        }
+    )
     return env
 
 
@@ -90,8 +105,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wait_healthy(http: httpx.Client, url: str, process: subprocess.Popen[bytes],
-                  log: Path) -> None:  # fmt: skip
+def _wait_healthy(
+    http: httpx.Client, url: str, process: subprocess.Popen[bytes], log: Path
+) -> None:
     """Readiness, bounded in time: the server answers /healthz or the test fails."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

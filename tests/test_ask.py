@@ -32,8 +32,9 @@ LAST_7D = (NOW - timedelta(days=7), NOW)
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.seeded(seed=11, days=9, per_day=250, end=NOW, api_key=KEY, team_id=TEAM,
-                             rate_per_s=10_000)  # fmt: skip
+    sandbox = Sandbox.seeded(
+        seed=11, days=9, per_day=250, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
+    )
     yield sandbox
     sandbox.close()
 
@@ -50,8 +51,14 @@ def records(box: Sandbox) -> list[Record]:
 
 
 def env(server: SandboxServer, **extra: str) -> dict[str, str]:
-    return {"REVENIUM_API_URL": server.url, "REVENIUM_API_KEY": KEY, "REVENIUM_TEAM_ID": TEAM,
-            "IMGMETRICS_TZ": "UTC", "IMGMETRICS_DB": ":memory:", **extra}  # fmt: skip
+    return {
+        "REVENIUM_API_URL": server.url,
+        "REVENIUM_API_KEY": KEY,
+        "REVENIUM_TEAM_ID": TEAM,
+        "IMGMETRICS_TZ": "UTC",
+        "IMGMETRICS_DB": ":memory:",
+        **extra,
+    }
 
 
 def ask(server: SandboxServer, *words: str, **extra: str) -> Result:
@@ -59,11 +66,15 @@ def ask(server: SandboxServer, *words: str, **extra: str) -> Result:
     return CliRunner().invoke(main, args, env=env(server, **extra), catch_exceptions=False)
 
 
-def expected(records: list[Record], params: dict[str, str],
-             window: tuple[datetime, datetime] = LAST_7D) -> dict[str, Any]:  # fmt: skip
+def expected(
+    records: list[Record], params: dict[str, str], window: tuple[datetime, datetime] = LAST_7D
+) -> dict[str, Any]:
     start, end = window
-    kept = [r for r in records
-            if start <= parse_time(r["requestTime"]) < end and oracle.matches(params, r)]  # fmt: skip
+    kept = [
+        r
+        for r in records
+        if start <= parse_time(r["requestTime"]) < end and oracle.matches(params, r)
+    ]
     return summarize(kept).as_dict()
 
 
@@ -88,17 +99,23 @@ def text_value(value: Any) -> str:
     return f'"{text}"' if " " in text else text
 
 
-@pytest.mark.parametrize("p", [p for p in P.FILTERS if p.role is P.Role.FILTER], ids=lambda p: p.name)
-def test_every_filter_by_its_api_name(server: SandboxServer, records: list[Record],
-                                      p: P.Param) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "p", [p for p in P.FILTERS if p.role is P.Role.FILTER], ids=lambda p: p.name
+)
+def test_every_filter_by_its_api_name(
+    server: SandboxServer, records: list[Record], p: P.Param
+) -> None:
     assert p.field is not None
     start, end = LAST_7D
-    value = common_value([r for r in records if start <= parse_time(r["requestTime"]) < end],
-                         p.field)  # fmt: skip
+    value = common_value(
+        [r for r in records if start <= parse_time(r["requestTime"]) < end], p.field
+    )
     result = ask(server, "summary", f"{p.name}:{text_value(value)}", "last", "7d")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)["data"]
-    want = expected(records, {p.name: str(value).lower() if isinstance(value, bool) else str(value)})
+    want = expected(
+        records, {p.name: str(value).lower() if isinstance(value, bool) else str(value)}
+    )
     assert want["requests"] > 0  # the filter was exercised on real rows
     assert_same(data["summary"], want)
 
@@ -116,12 +133,13 @@ RANGES = [
     ("duration>=10s", {"requestDurationMin": "10000"}),
     ("images>=2", {"actualImageCountMin": "2"}),
     ("requested<=2", {"requestedImageCountMax": "2"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "params"), RANGES, ids=[t for t, _ in RANGES])
-def test_inclusive_ranges(server: SandboxServer, records: list[Record], text: str,
-                          params: dict[str, str]) -> None:  # fmt: skip
+def test_inclusive_ranges(
+    server: SandboxServer, records: list[Record], text: str, params: dict[str, str]
+) -> None:
     result = ask(server, "summary", *text.split(), "last", "7d")
     assert result.exit_code == 0, result.output
     want = expected(records, params)
@@ -129,14 +147,18 @@ def test_inclusive_ranges(server: SandboxServer, records: list[Record], text: st
     assert_same(json.loads(result.output)["data"]["summary"], want)
 
 
-def test_strict_comparisons_drop_the_bound_itself(server: SandboxServer,
-                                                   records: list[Record]) -> None:  # fmt: skip
+def test_strict_comparisons_drop_the_bound_itself(
+    server: SandboxServer, records: list[Record]
+) -> None:
     bound = common_value(records, "totalCost")
     result = ask(server, "summary", f"cost>{bound}", "last", "7d")
     assert result.exit_code == 0, result.output
     start, end = LAST_7D
-    kept = [r for r in records if start <= parse_time(r["requestTime"]) < end
-            and (r["totalCost"] or 0) > bound]  # fmt: skip
+    kept = [
+        r
+        for r in records
+        if start <= parse_time(r["requestTime"]) < end and (r["totalCost"] or 0) > bound
+    ]
     assert_same(json.loads(result.output)["data"]["summary"], summarize(kept).as_dict())
 
 
@@ -154,7 +176,9 @@ def test_aliases_and_calendar_window(server: SandboxServer, records: list[Record
     assert_same(data["summary"], want)
 
 
-def test_top_rows_are_sorted_by_cost_and_match(server: SandboxServer, records: list[Record]) -> None:
+def test_top_rows_are_sorted_by_cost_and_match(
+    server: SandboxServer, records: list[Record]
+) -> None:
     result = ask(server, "top", "agent", "3", "last", "7d")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)["data"]
@@ -166,8 +190,9 @@ def test_top_rows_are_sorted_by_cost_and_match(server: SandboxServer, records: l
         assert_same(row, {**expected(records, {"agent": row["value"]}), "value": row["value"]})
 
 
-def test_show_reads_one_record_and_a_missing_id_exits_2(server: SandboxServer,
-                                                         records: list[Record]) -> None:  # fmt: skip
+def test_show_reads_one_record_and_a_missing_id_exits_2(
+    server: SandboxServer, records: list[Record]
+) -> None:
     record = records[5]
     result = ask(server, "show", record["id"])
     assert result.exit_code == 0, result.output
@@ -211,13 +236,16 @@ def test_usage_errors_need_no_key(server: SandboxServer) -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "needle"),
-    [({"REVENIUM_API_KEY": "wrong-key-123"}, "REVENIUM_API_KEY"),
-     ({"REVENIUM_TEAM_ID": "Zz9yXx8w"}, "REVENIUM_TEAM_ID"),
-     ({"REVENIUM_TEAM_ID": "not a hashid!"}, "REVENIUM_TEAM_ID"),
-     ({"REVENIUM_API_URL": "http://127.0.0.1:9/profitstream"}, "reach")],
-)  # fmt: skip
-def test_api_failures_exit_1_and_name_the_cause(server: SandboxServer, overrides: dict[str, str],
-                                                needle: str) -> None:  # fmt: skip
+    [
+        ({"REVENIUM_API_KEY": "wrong-key-123"}, "REVENIUM_API_KEY"),
+        ({"REVENIUM_TEAM_ID": "Zz9yXx8w"}, "REVENIUM_TEAM_ID"),
+        ({"REVENIUM_TEAM_ID": "not a hashid!"}, "REVENIUM_TEAM_ID"),
+        ({"REVENIUM_API_URL": "http://127.0.0.1:9/profitstream"}, "reach"),
+    ],
+)
+def test_api_failures_exit_1_and_name_the_cause(
+    server: SandboxServer, overrides: dict[str, str], needle: str
+) -> None:
     result = ask(server, "summary", "last", "1h", **overrides)
     assert result.exit_code == 1
     message = json.loads(result.output)["error"]["message"]

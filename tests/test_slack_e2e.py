@@ -43,8 +43,9 @@ ids = count()
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.seeded(seed=5, days=8, per_day=200, end=END, api_key=KEY, team_id=TEAM,
-                             rate_per_s=10_000)  # fmt: skip
+    sandbox = Sandbox.seeded(
+        seed=5, days=8, per_day=200, end=END, api_key=KEY, team_id=TEAM, rate_per_s=10_000
+    )
     yield sandbox
     sandbox.close()
 
@@ -64,8 +65,9 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def app(api: SandboxServer, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[Served]:  # fmt: skip
+def app(
+    api: SandboxServer, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("e2e")
     env = serve_env(api, slack, KEY, TEAM, folder / "imgmetrics.db")
     with serving(env, "--no-scheduler", log=folder / "serve.log") as served:
@@ -93,8 +95,9 @@ def click(app: Served, slack: FakeSlack, action_id: str, value: str) -> dict[str
     return slack.wait_for(lambda: slack.responses(rid), timeout=15)[0]
 
 
-def test_summary_carries_the_right_figures(app: Served, slack: FakeSlack,
-                                           in_window: list[Record]) -> None:  # fmt: skip
+def test_summary_carries_the_right_figures(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     post = command(app, slack, f"summary {WINDOW_TEXT}")
     s = summarize(in_window)
     text = blocks_text(post)
@@ -111,8 +114,9 @@ def test_summary_carries_the_right_figures(app: Served, slack: FakeSlack,
 
 def test_filters_and_share(app: Served, slack: FakeSlack, in_window: list[Record]) -> None:
     post = command(app, slack, f"model:dall-e-3 env:production {WINDOW_TEXT} share")
-    s = summarize(r for r in in_window if r["model"] == "dall-e-3"
-                  and r["environment"] == "production")  # fmt: skip
+    s = summarize(
+        r for r in in_window if r["model"] == "dall-e-3" and r["environment"] == "production"
+    )
     assert post["response_type"] == "in_channel"
     assert f"{fmt.money(s.cost)} spent" in blocks_text(post).replace("*", "")
     assert "model = dall-e-3" in blocks_text(post)
@@ -126,14 +130,20 @@ def test_top_and_by_rank_by_cost(app: Served, slack: FakeSlack, in_window: list[
             assert f"{rank}. {value} — {fmt.money(s.cost)}" in body
 
 
-def test_list_pages_with_a_next_button(app: Served, slack: FakeSlack,
-                                       in_window: list[Record]) -> None:  # fmt: skip
+def test_list_pages_with_a_next_button(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     newest = sorted(in_window, key=lambda r: (r["requestTime"], r["id"]), reverse=True)
     first = command(app, slack, f"list {WINDOW_TEXT}")
     text = blocks_text(first)
     assert all(r["id"] in text for r in newest[:10])
-    next_button = next(e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
-                       if e["action_id"] == "list_next")  # fmt: skip
+    next_button = next(
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "list_next"
+    )
     second = click(app, slack, "list_next", next_button["value"])
     assert second.get("replace_original") is True
     assert all(r["id"] in blocks_text(second) for r in newest[10:20])
@@ -148,8 +158,9 @@ def test_show_reads_one_record(app: Served, slack: FakeSlack, in_window: list[Re
     assert "No record with id `NoSuchRecord9`" in missing
 
 
-def test_errors_show_wasted_spend_and_shortfall(app: Served, slack: FakeSlack,
-                                                in_window: list[Record]) -> None:  # fmt: skip
+def test_errors_show_wasted_spend_and_shortfall(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     body = blocks_text(command(app, slack, f"errors {WINDOW_TEXT}")).replace("*", "")
     errored = [r for r in in_window if r.get("errorReason")]
     total = summarize(in_window)
@@ -159,19 +170,23 @@ def test_errors_show_wasted_spend_and_shortfall(app: Served, slack: FakeSlack,
         assert f"{reason} — {fmt.count(s.requests)} errors · {fmt.money(s.cost)} wasted" in body
 
 
-def test_trend_posts_a_sparkline_and_a_png_to_the_dm(app: Served, slack: FakeSlack,
-                                                     in_window: list[Record]) -> None:  # fmt: skip
+def test_trend_posts_a_sparkline_and_a_png_to_the_dm(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     before = len(slack.files())
     body = blocks_text(command(app, slack, f"trend {WINDOW_TEXT} by day"))
-    daily = [summarize(r for r in in_window if r["requestTime"].startswith(f"2026-11-{d}")).cost
-             for d in (15, 16, 17)]  # fmt: skip
+    daily = [
+        summarize(r for r in in_window if r["requestTime"].startswith(f"2026-11-{d}")).cost
+        for d in (15, 16, 17)
+    ]
     assert fmt.sparkline(daily) in body
     files = slack.wait_for(lambda: slack.files()[before:])
     assert files[0]["data"].startswith(b"\x89PNG")
 
 
-def test_export_sends_the_matching_records_as_csv(app: Served, slack: FakeSlack,
-                                                  in_window: list[Record]) -> None:  # fmt: skip
+def test_export_sends_the_matching_records_as_csv(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     before = len(slack.files())
     body = blocks_text(command(app, slack, f"export model:sdxl {WINDOW_TEXT}"))
     want = {r["id"] for r in in_window if r["model"] == "sdxl"}
@@ -188,11 +203,17 @@ def test_help_and_refusals_are_ephemeral_and_specific(app: Served, slack: FakeSl
     assert "did you mean `model`" in refusal["text"]
 
 
-def test_query_buttons_reask_with_the_same_filters(app: Served, slack: FakeSlack,
-                                                   in_window: list[Record]) -> None:  # fmt: skip
+def test_query_buttons_reask_with_the_same_filters(
+    app: Served, slack: FakeSlack, in_window: list[Record]
+) -> None:
     post = command(app, slack, f"summary model:dall-e-2 {WINDOW_TEXT}")
-    top = next(e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]
-               if e["action_id"] == "top_models")  # fmt: skip
+    top = next(
+        e
+        for b in post["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "top_models"
+    )
     answer = blocks_text(click(app, slack, "top_models", top["value"])).replace("*", "")
     s = summarize(r for r in in_window if r["model"] == "dall-e-2")
     assert f"1. dall-e-2 — {fmt.money(s.cost)} (100 %)" in answer
@@ -208,8 +229,9 @@ def test_bad_signatures_get_401_and_nothing_happens(
         response = app.post(body, secret="not-the-secret")
     elif case == "tampered":  # signed for one body, sent with another
         headers = signed_headers(body, SECRET, int(time.time()))
-        response = app.http.post(app.url + "/slack/events", headers=headers,
-                                 content=body.replace(b"summary", b"export"))  # fmt: skip
+        response = app.http.post(
+            app.url + "/slack/events", headers=headers, content=body.replace(b"summary", b"export")
+        )
     elif case == "stale":
         response = app.post(body, timestamp=int(time.time()) - 301)
     else:
@@ -237,8 +259,10 @@ def test_app_home_is_published(app: Served, slack: FakeSlack) -> None:
 
 
 def test_fifty_concurrent_commands_are_all_acked_within_3s(app: Served, slack: FakeSlack) -> None:
-    bodies = [slash_command_body(f"summary {WINDOW_TEXT}", "U1", "C1",
-                                 slack.response_url(f"burst{i}")) for i in range(50)]  # fmt: skip
+    bodies = [
+        slash_command_body(f"summary {WINDOW_TEXT}", "U1", "C1", slack.response_url(f"burst{i}"))
+        for i in range(50)
+    ]
 
     def send(body: bytes) -> tuple[int, float]:
         started = time.monotonic()
@@ -252,8 +276,9 @@ def test_fifty_concurrent_commands_are_all_acked_within_3s(app: Served, slack: F
     slack.wait_for(lambda: all(slack.responses(f"burst{i}") for i in range(50)), timeout=60)
 
 
-def test_logs_hold_no_secret_and_no_request_body(api: SandboxServer, slack: FakeSlack,
-                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_logs_hold_no_secret_and_no_request_body(
+    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+) -> None:
     """A server that answers, refuses a forged request and fails upstream logs no secret."""
     env = serve_env(api, slack, KEY, TEAM, tmp_path / "db.sqlite", IMGMETRICS_LOG_LEVEL="DEBUG")
     with serving(env, "--no-scheduler", log=tmp_path / "serve.log") as served:
