@@ -1,0 +1,115 @@
+"""The schema, as a list of migrations applied in order (sqlite-utils `Migrations`).
+
+To change the schema, add one decorated function at the end of this file; never
+edit one that has shipped. `migrate` applies whatever is pending in a single
+write transaction: all of it lands, or none of it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from storage import columns as C
+from storage.txn import write_txn
+
+MIGRATIONS = Migrations("imgmetrics")
+
+
+def migrate(db: Database, migrations: Migrations = MIGRATIONS) -> None:
+    """Apply pending migrations; a no-op (and no write lock) when none are pending."""
+    if not migrations.pending(db):
+        return
+    # IMMEDIATE serialises processes opening a new file at once; pending() is re-read inside.
+    with write_txn(db):
+        migrations.apply(db)
+
+
+@MIGRATIONS()
+def m001_mirror(db: Database) -> None:
+    """The metrics mirror: narrow rows clustered by (team, time), JSON aside, rollups, coverage."""
+    # WITHOUT ROWID on (team, t, id) keeps a window's rows together on disk, so a window scan
+    # reads few pages; the full JSON lives in its own table so scans never touch it.
+    cols = ",\n".join(f"  {c.name} {c.sql_type}" for c in C.COLUMNS)
+    keys = ",\n".join(f"  {c.key} TEXT" for c in C.KEYS)
+    db.execute(f"""
+        CREATE TABLE records (
+          team TEXT NOT NULL,
+          {C.TIME} INTEGER NOT NULL,
+          id TEXT NOT NULL,
+          {cols},
+          {keys},
+          {C.IS_ERROR} INTEGER NOT NULL,
+          PRIMARY KEY (team, {C.TIME}, id)
+        ) WITHOUT ROWID""")
+    db.execute("CREATE UNIQUE INDEX records_id ON records (team, id)")
+    db.execute("""
+        CREATE TABLE records_json (
+          team TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (team, id)
+        )""")
+    db.execute("""
+        CREATE TABLE mirror_rollups (
+          team TEXT NOT NULL, dim TEXT NOT NULL, hour INTEGER NOT NULL, value, value_lc TEXT,
+          requests INTEGER NOT NULL, images INTEGER NOT NULL, requested INTEGER NOT NULL,
+          cost REAL NOT NULL, errors INTEGER NOT NULL, wasted REAL NOT NULL,
+          shortfall INTEGER NOT NULL, durations BLOB NOT NULL
+        )""")
+    db.execute("CREATE INDEX mirror_rollups_at ON mirror_rollups (team, dim, hour)")
+    db.execute("""
+        CREATE TABLE mirror_dirty (
+          team TEXT NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY (team, hour)
+        ) WITHOUT ROWID""")
+    db.execute("""
+        CREATE TABLE mirror_coverage (
+          team TEXT NOT NULL, span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,
+          PRIMARY KEY (team, span_start)
+        ) WITHOUT ROWID""")
+    db.execute("CREATE TABLE mirror_sync (team TEXT PRIMARY KEY, synced_at INTEGER NOT NULL)")
+
+
+@MIGRATIONS()
+def m002_alerts(db: Database) -> None:
+    """Alerting: rules, budgets, digests, instance states, evaluations, outbox, silences, audit.
+
+    Times are integer microseconds since the epoch; groups are JSON text ('null': ungrouped).
+    """
+    for sql in (
+        """CREATE TABLE alert_rules (name TEXT PRIMARY KEY, spec TEXT NOT NULL,
+             paused INTEGER NOT NULL DEFAULT 0, created_by TEXT, created_at INTEGER NOT NULL,
+             updated_at INTEGER NOT NULL, position INTEGER)""",
+        """CREATE TABLE alert_budgets (name TEXT PRIMARY KEY, spec TEXT NOT NULL,
+             created_by TEXT, created_at INTEGER NOT NULL)""",
+        """CREATE TABLE alert_budget_latches (budget TEXT NOT NULL, period_start INTEGER NOT NULL,
+             thresholds TEXT NOT NULL, forecast_sent INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (budget, period_start))""",
+        """CREATE TABLE alert_digests (channel TEXT NOT NULL, kind TEXT NOT NULL,
+             spec TEXT NOT NULL, created_by TEXT, created_at INTEGER NOT NULL,
+             last_local_date TEXT, PRIMARY KEY (channel, kind))""",
+        """CREATE TABLE alert_states (rule TEXT NOT NULL, grp TEXT NOT NULL, state TEXT NOT NULL,
+             PRIMARY KEY (rule, grp))""",
+        """CREATE TABLE alert_evaluations (id INTEGER PRIMARY KEY, rule TEXT NOT NULL,
+             at INTEGER NOT NULL, grp TEXT NOT NULL, value REAL, state TEXT NOT NULL,
+             note TEXT NOT NULL)""",
+        "CREATE INDEX alert_evaluations_rule ON alert_evaluations (rule, id)",
+        """CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
+             channel TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+             payload TEXT NOT NULL, thread_key TEXT, status TEXT NOT NULL,
+             attempts INTEGER NOT NULL, created_at INTEGER NOT NULL,
+             next_attempt_at INTEGER NOT NULL, first_attempt_at INTEGER, last_error TEXT,
+             ts TEXT, sent_at INTEGER)""",
+        "CREATE INDEX alert_outbox_status ON alert_outbox (status, id)",
+        "CREATE INDEX alert_outbox_subject ON alert_outbox (subject, id)",
+        """CREATE TABLE alert_messages (key TEXT PRIMARY KEY, channel TEXT NOT NULL,
+             ts TEXT NOT NULL, at INTEGER NOT NULL)""",
+        """CREATE TABLE alert_silences (id INTEGER PRIMARY KEY, rule TEXT NOT NULL,
+             grp TEXT NOT NULL, until INTEGER NOT NULL, by TEXT NOT NULL,
+             reason TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
+             announced INTEGER NOT NULL DEFAULT 0, ended_announced INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX alert_silences_rule ON alert_silences (rule, until)",
+        """CREATE TABLE alert_audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+             who TEXT NOT NULL, what TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)""",
+        """CREATE TABLE alert_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL,
+             expires_at INTEGER NOT NULL)""",
+        "CREATE TABLE alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ):
+        db.execute(sql)
