@@ -1,0 +1,208 @@
+"""The local metrics mirror: API records kept in SQLite, answering queries without the API.
+
+Writes: `upsert` by id in bounded batches, `set_coverage` after a complete read,
+`retain` to forget old rows. Reads: `summary`, `grouped`, `series`,
+`errors_by_reason`, `records`, `get`, each equal to `revenium.figures` over the
+records the API would return for the same query. One Mirror per thread (see db.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from revenium import params as P
+from revenium.buckets import Bucket, bucket_starts
+from revenium.clock import Clock, SystemClock
+from revenium.figures import Summary
+from revenium.query import Query, Window
+from revenium.records import Record
+from storage import columns as C
+from storage import coverage
+from storage import rollups as R
+from storage import where as W
+from storage.aggregate import aggregate
+from storage.partials import Partial
+from storage.txn import read_txn, write_txn
+
+OVERLAP = timedelta(minutes=10)  # re-read before the watermark: rows can arrive late
+ERROR_REASON = P.param("errorReason").name
+Order = tuple[tuple[str, Literal["asc", "desc"]], ...]
+_DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
+_INSERT = (
+    f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({', '.join('?' * len(C.ROW_NAMES))})"
+)
+
+
+class Mirror:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        have = {c.name for c in db["records"].columns}
+        missing = [name for name in C.ROW_NAMES if name not in have]
+        if missing:
+            raise RuntimeError(f"the mirror lacks columns {missing}: add a migration for them")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def upsert(self, team_id: str, records: Iterable[Record], *, batch: int = 1000) -> int:
+        """Insert or replace records by id, `batch` per transaction; returns how many were read."""
+        count = 0
+        stream = iter(records)
+        while chunk := list(islice(stream, batch)):
+            self._upsert_batch(team_id, chunk)
+            count += len(chunk)
+        R.refresh(self.db, team_id)
+        return count
+
+    def _upsert_batch(self, team: str, chunk: list[Record]) -> None:
+        latest = {}  # id -> (row, record); the last copy of an id wins
+        for record in chunk:
+            row = C.row(team, record)
+            latest[row[2]] = (row, record)
+        rows = [row for row, _ in latest.values()]
+        ids = json.dumps(list(latest))
+        with write_txn(self.db):
+            old = self.db.conn.execute(
+                f"DELETE FROM records WHERE team = ? AND id IN (SELECT value FROM json_each(?))"
+                f" RETURNING {C.TIME}",
+                (team, ids),
+            ).fetchall()
+            self.db.conn.executemany(_INSERT, rows)
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO records_json (team, id, json) VALUES (?, ?, ?)",
+                [(team, key, C.to_json(record)) for key, (_, record) in latest.items()],
+            )
+            R.mark(self.db, team, [t for (t,) in old] + [row[1] for row in rows])
+
+    def refresh(self) -> int:
+        """Rebuild any rollup hours left dirty (e.g. by an interrupted upsert)."""
+        return R.refresh(self.db)
+
+    def retain(self, before: datetime) -> int:
+        """Delete rows older than `before` (all teams); coverage shrinks to match."""
+        cut = C.micros(before)
+        with write_txn(self.db):
+            self.db.conn.execute(
+                "DELETE FROM records_json WHERE (team, id) IN"
+                f" (SELECT team, id FROM records WHERE {C.TIME} < ?)",
+                (cut,),
+            )
+            deleted = self.db.conn.execute(f"DELETE FROM records WHERE {C.TIME} < ?", (cut,))
+            self.db.conn.execute("DELETE FROM mirror_rollups WHERE hour < ?", (R.floor_hour(cut),))
+            self.db.conn.execute("DELETE FROM mirror_dirty WHERE hour < ?", (R.floor_hour(cut),))
+            if cut % R.HOUR:  # the hour holding `cut` lost some rows: rebuild its rollups
+                sql = "SELECT DISTINCT team FROM mirror_rollups WHERE hour = ?"
+                for (team,) in self.db.conn.execute(sql, (R.floor_hour(cut),)).fetchall():
+                    R.mark(self.db, team, [cut])
+            coverage.forget_before(self.db, cut)
+        R.refresh(self.db)
+        return int(deleted.rowcount)
+
+    # -- coverage ----------------------------------------------------------------------------
+
+    def set_coverage(self, team_id: str, start: datetime, end: datetime) -> None:
+        """Declare [start, end) complete for the team (call after a read of it succeeded)."""
+        now = C.micros(self.clock.now())
+        coverage.add(self.db, team_id, C.micros(start), C.micros(end), now)
+
+    def covers(self, team_id: str, window: Window) -> bool:
+        return coverage.covers(self.db, team_id, C.micros(window.start), C.micros(window.end))
+
+    def watermark(self, team_id: str) -> datetime | None:
+        """Up to when the latest covered span is complete; re-read from it less OVERLAP."""
+        return _time(coverage.watermark(self.db, team_id))
+
+    def synced_at(self, team_id: str) -> datetime | None:
+        """When coverage was last extended: how fresh a local answer is."""
+        return _time(coverage.synced_at(self.db, team_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def summary(self, team_id: str, query: Query) -> Summary:
+        return aggregate(self.db, team_id, query, None, None).get((0, None), Partial()).summary()
+
+    def grouped(self, team_id: str, query: Query, dimension: str) -> list[tuple[Any, Summary]]:
+        """Figures per value of `dimension` (an API parameter name), ordered as figures.group."""
+        if P.param(dimension).role is not P.Role.FILTER:
+            raise ValueError(f"cannot group by {dimension}")
+        parts = aggregate(self.db, team_id, query, None, dimension)
+        rows = [(value, partial.summary()) for (_, value), partial in parts.items()]
+        rows.sort(key=lambda row: (-row[1].cost, str(row[0])))
+        return rows
+
+    def series(
+        self, team_id: str, query: Query, bucket: Bucket, tz: str
+    ) -> list[tuple[datetime, Summary]]:
+        """Figures per local hour or day of the window (empty ones included), DST-correct."""
+        if query.window is None:
+            raise ValueError("a series needs a window")
+        starts = bucket_starts(query.window, bucket, ZoneInfo(tz))
+        parts = aggregate(self.db, team_id, query, [C.micros(s) for s in starts], None)
+        return [(s, parts.get((i, None), Partial()).summary()) for i, s in enumerate(starts)]
+
+    def errors_by_reason(self, team_id: str, query: Query) -> list[tuple[str, int, float, int]]:
+        """(reason, errors, wasted cost, image shortfall) per error reason, most frequent first."""
+        rows = [
+            (str(reason), s.requests, s.wasted_cost, s.shortfall)
+            for reason, s in self.grouped(team_id, query, ERROR_REASON)
+            if reason
+        ]
+        rows.sort(key=lambda row: (-row[1], row[0]))
+        return rows
+
+    def records(
+        self,
+        team_id: str,
+        query: Query,
+        *,
+        limit: int,
+        offset: int = 0,
+        order: Order | None = None,
+    ) -> list[Record]:
+        """Matching records, sorted by `order`, else query.sort, else newest first; then by id."""
+        clauses = [("r.team = ?", [team_id]), *W.filters(query)]
+        if query.window is not None:
+            lo, hi = C.micros(query.window.start), C.micros(query.window.end)
+            clauses.append(W.span(lo, hi))
+        sql, params = W.join(clauses)
+        by, by_params = _order_by(order or query.sort or _DEFAULT_ORDER)
+        text = "SELECT j.json FROM records r JOIN records_json j ON j.team = r.team AND j.id = r.id"
+        text += f" WHERE {sql} ORDER BY {by} LIMIT ? OFFSET ?"
+        with read_txn(self.db):
+            rows = self.db.conn.execute(text, [*by_params, *params, limit, offset]).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def get(self, record_id: str, team_id: str | None = None) -> Record | None:
+        sql = "SELECT json FROM records_json WHERE id = ? AND (? IS NULL OR team = ?) LIMIT 1"
+        row = self.db.conn.execute(sql, (record_id, team_id, team_id)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+
+def _order_by(order: Order) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    for prop, direction in order:
+        if direction not in ("asc", "desc"):
+            raise ValueError(f"sort direction must be asc or desc, not {direction!r}")
+        if prop == C.REQUEST_TIME:
+            expr = f"r.{C.TIME}"
+        elif prop in C.BY_PATH:
+            expr = f"r.{C.BY_PATH[prop].name}"
+        else:
+            expr = "json_extract(j.json, ?)"
+            params.append("$." + ".".join(json.dumps(step) for step in prop.split(".")))
+        parts.append(f"{expr} {direction.upper()}")
+    # Ties by id in the last key's direction, as the API (and the sandbox) break them.
+    return ", ".join([*parts, f"r.id {order[-1][1].upper()}"]), params
+
+
+def _time(micros: int | None) -> datetime | None:
+    if micros is None:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
