@@ -7,6 +7,9 @@ metrics source) so that handlers stay short and testable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+from sqlite_utils import Database
 
 from bot.answers import answer
 from bot.config import Settings
@@ -16,11 +19,35 @@ from revenium.clock import Clock
 from revenium.source import MetricsSource
 
 
+class Databases(Protocol):
+    """The calling thread's connection (storage.db.ThreadDatabases, or one shared db)."""
+
+    def get(self) -> Database: ...
+
+
+@dataclass(frozen=True)
+class OneDatabase:
+    """A single connection for single-threaded use (tests, `tick`, in-memory dbs)."""
+
+    db: Database
+
+    def get(self) -> Database:
+        return self.db
+
+
 @dataclass
 class Runtime:
     settings: Settings
     clock: Clock
     source: MetricsSource
+    dbs: Databases | None = None  # rules, alerts, digests: storage/alerts.py and siblings
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection to the state database."""
+        if self.dbs is None:
+            raise RuntimeError("this Runtime was built without a database")
+        return self.dbs.get()
 
 
 def handle(text: str, ctx: Context, rt: Runtime, *, offset: int = 0) -> Reply:

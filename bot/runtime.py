@@ -8,6 +8,7 @@ from bot.errors import UserError
 from revenium.client import connect
 from revenium.clock import Clock
 from revenium.source import ApiSource
+from storage.db import ThreadDatabases
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
@@ -29,4 +30,5 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         settings.revenium_team_id,
         **INTERACTIVE_RETRIES,
     )
-    return Runtime(settings=settings, clock=clock, source=ApiSource(client))
+    dbs = ThreadDatabases(settings.db_path)
+    return Runtime(settings=settings, clock=clock, source=ApiSource(client), dbs=dbs)

@@ -115,13 +115,17 @@ def get(db: Database, key: str) -> OutboxRow | None:
     return None if row is None else _row(row)
 
 
-def claim(db: Database, row_id: int, now: datetime) -> bool:
-    """Mark a pending or failed row attempted, just before posting; False if someone else did."""
+def claim(db: Database, row_id: int, now: datetime, *, again: bool = False) -> bool:
+    """Mark a pending or failed row attempted, just before posting; False if someone else did.
+
+    `again`: also an `attempted` row, once the caller has made sure it never reached Slack.
+    """
+    statuses = ("pending", "failed", "attempted") if again else ("pending", "failed")
     with write_txn(db):
         cur = db.conn.execute(
             "UPDATE alert_outbox SET status = 'attempted', attempts = attempts + 1,"
             " first_attempt_at = COALESCE(first_attempt_at, ?)"
-            " WHERE id = ? AND status IN ('pending', 'failed')",
+            f" WHERE id = ? AND status IN {statuses}",
             (to_us(now), row_id),
         )
         return cur.rowcount == 1
