@@ -5,7 +5,6 @@ cube cannot express). Everything is read in one snapshot, so the parts never ove
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_right
 from collections import defaultdict
 from typing import Any
@@ -33,6 +32,7 @@ _SUMS = (
     f"SUM(MAX(0, CAST(IFNULL({C.REQUESTED}, 0) AS INTEGER)"
     f" - CAST(IFNULL({C.IMAGES}, 0) AS INTEGER)))",
 )
+_DURATIONS = f"GROUP_CONCAT(CAST({C.DURATION} AS INTEGER))"
 
 
 def aggregate(
@@ -110,19 +110,16 @@ class _Reader:
         clauses = [("team = ?", [self.team]), *W.filters(self.query)]
         sql, params = W.join(clauses + ([W.span(*span)] if span else []))
         keys, key_params = f"{bucket}, {group}", bucket_params
-        text = f"SELECT {keys}, {', '.join(_SUMS)} FROM records WHERE {sql}"
+        # Durations travel as one comma-separated string per group: one scan, no row per value.
+        text = f"SELECT {keys}, {', '.join(_SUMS)}, {_DURATIONS} FROM records WHERE {sql}"
         if self.dimension is not None or bucket != "?":
             text += " GROUP BY 1, 2"
         for row in self.db.conn.execute(text, key_params + params):
             if row[2]:
-                self.out[(row[0], self._value(row[1]))].add(row[2:])
-        text = f"SELECT {keys}, CAST({C.DURATION} AS INTEGER) FROM records"
-        text += f" WHERE {sql} AND {C.DURATION} IS NOT NULL"
-        runs: dict[Key, array[int]] = defaultdict(lambda: array("q"))
-        for index, group_value, duration in self.db.conn.execute(text, key_params + params):
-            runs[(index, self._value(group_value))].append(duration)
-        for key, run in runs.items():
-            self.out[key].runs.append(sorted(run))
+                partial = self.out[(row[0], self._value(row[1]))]
+                partial.add(row[2:9])
+                if row[9]:
+                    partial.runs.append(sorted(map(int, row[9].split(","))))
 
     def _value(self, value: Any) -> Any:
         """A group value as figures.group keys it (booleans are stored as 0/1)."""

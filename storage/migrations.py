@@ -45,8 +45,8 @@ def m001_mirror(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX records_id ON records (team, id)")
     db.execute("""
         CREATE TABLE records_json (
-          team TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (team, id)
-        )""")
+          id TEXT NOT NULL, team TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, team)
+        )""")  # id first: `show ID` finds a record without knowing its team
     db.execute("""
         CREATE TABLE mirror_rollups (
           team TEXT NOT NULL, dim TEXT NOT NULL, hour INTEGER NOT NULL, value, value_lc TEXT,

@@ -76,8 +76,8 @@ class Mirror:
             ).fetchall()
             self.db.conn.executemany(_INSERT, rows)
             self.db.conn.executemany(
-                "INSERT OR REPLACE INTO records_json (team, id, json) VALUES (?, ?, ?)",
-                [(team, key, C.to_json(record)) for key, (_, record) in latest.items()],
+                "INSERT OR REPLACE INTO records_json (id, team, json) VALUES (?, ?, ?)",
+                [(key, team, C.to_json(record)) for key, (_, record) in latest.items()],
             )
             R.mark(self.db, team, [t for (t,) in old] + [row[1] for row in rows])
 
@@ -90,8 +90,8 @@ class Mirror:
         cut = C.micros(before)
         with write_txn(self.db):
             self.db.conn.execute(
-                "DELETE FROM records_json WHERE (team, id) IN"
-                f" (SELECT team, id FROM records WHERE {C.TIME} < ?)",
+                "DELETE FROM records_json WHERE (id, team) IN"
+                f" (SELECT id, team FROM records WHERE {C.TIME} < ?)",
                 (cut,),
             )
             deleted = self.db.conn.execute(f"DELETE FROM records WHERE {C.TIME} < ?", (cut,))
@@ -180,8 +180,11 @@ class Mirror:
         return [json.loads(row[0]) for row in rows]
 
     def get(self, record_id: str, team_id: str | None = None) -> Record | None:
-        sql = "SELECT json FROM records_json WHERE id = ? AND (? IS NULL OR team = ?) LIMIT 1"
-        row = self.db.conn.execute(sql, (record_id, team_id, team_id)).fetchone()
+        sql = "SELECT json FROM records_json WHERE id = ?"
+        args: tuple[str, ...] = (record_id,)
+        if team_id is not None:
+            sql, args = sql + " AND team = ?", (record_id, team_id)
+        row = self.db.conn.execute(sql + " LIMIT 1", args).fetchone()
         return None if row is None else json.loads(row[0])
 
 
