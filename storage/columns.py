@@ -118,7 +118,7 @@ def row(team: str, record: Record) -> tuple[Any, ...]:
     except ValueError:
         raise ValueError(f"record {record_id}: unreadable requestTime {when!r}") from None
     values = _values(record)
-    keys = [v.lower() if isinstance(v, str) else None for v in (values[i] for i in _KEY_AT)]
+    keys = [values[i].lower() if type(values[i]) is str else None for i in _KEY_AT]
     return (team, at, record_id, *values, *keys, int(bool(record.get("errorReason"))))
 
 

@@ -8,7 +8,10 @@ connections read while one of them writes, and the busy timeout queues writers.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
+import weakref
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -49,11 +52,17 @@ def _create_private(path: Path) -> None:
 
 
 class ThreadDatabases:
-    """Hands each thread its own connection to one file, opened on first use."""
+    """Hands each thread its own connection to one file, opened on first use.
+
+    ":memory:" cannot be shared between connections, so it stands for a private
+    throwaway file here (removed when this object goes), with the same WAL semantics.
+    """
 
     def __init__(self, path: str | Path) -> None:
         if str(path) == MEMORY:
-            raise ValueError("an in-memory database cannot be shared between threads")
+            scratch = tempfile.mkdtemp(prefix="imgmetrics-")
+            weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
+            path = Path(scratch) / "state.db"
         self.path = Path(path)
         self._local = threading.local()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import stat
@@ -161,6 +162,22 @@ def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) ->
     db.close()
 
 
-def test_thread_databases_refuse_memory() -> None:
-    with pytest.raises(ValueError, match="in-memory"):
-        ThreadDatabases(":memory:")
+def _count_rows(shared: ThreadDatabases, counts: list[int]) -> None:
+    counts.append(shared.get().conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+    shared.close()
+
+
+def test_thread_databases_share_a_scratch_file_for_memory() -> None:
+    shared = ThreadDatabases(":memory:")
+    Mirror(shared.get()).upsert("T1", K.make_records(seed=2, count=10))
+    counts: list[int] = []
+    thread = threading.Thread(target=_count_rows, args=(shared, counts))
+    thread.start()
+    thread.join(timeout=30)
+    assert counts == [10]
+    assert _mode(shared.path) == 0o600
+    scratch = shared.path.parent
+    shared.close()
+    del shared, thread
+    gc.collect()
+    assert not scratch.exists()
