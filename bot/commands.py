@@ -11,9 +11,10 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from bot.admins import Admins
 from bot.answers import answer
 from bot.config import Settings
-from bot.parse import Command, parse
+from bot.parse import RAW_VERBS, Command, parse
 from bot.reply import Context, Reply
 from revenium.clock import Clock
 from revenium.source import MetricsSource
@@ -41,6 +42,7 @@ class Runtime:
     clock: Clock
     source: MetricsSource
     dbs: Databases | None = None  # rules, alerts, digests: storage/alerts.py and siblings
+    admins: Admins | None = None  # who may change them; built from settings on first use
 
     @property
     def db(self) -> Database:
@@ -58,4 +60,8 @@ def handle(text: str, ctx: Context, rt: Runtime, *, offset: int = 0) -> Reply:
 
 
 def execute(cmd: Command, ctx: Context, rt: Runtime, *, offset: int = 0) -> Reply:
+    if cmd.verb in RAW_VERBS:  # rule, budget, digest, silence, unsilence
+        from bot.rule_commands import run
+
+        return run(cmd, ctx, rt)
     return answer(cmd, rt.source, rt.clock.now(), offset=offset)

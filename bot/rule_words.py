@@ -46,7 +46,9 @@ def name(tokens: Sequence[Token], i: int, what: str, example: str) -> str:
     return text
 
 
-def span(tokens: Sequence[Token], i: int, phrase: str, *, zero: bool = False) -> tuple[timedelta, int]:
+def span(
+    tokens: Sequence[Token], i: int, phrase: str, *, zero: bool = False
+) -> tuple[timedelta, int]:
     """`5m`, `1h`, `2 hours`, `hour` (= 1 hour), `30s` and, with `zero`, `0`."""
     text = word(tokens, i)
     glued = _SPAN.fullmatch(text)

@@ -1,0 +1,126 @@
+"""The `when …` part of `rule add`: a threshold (`cost > 50`, `error-rate > 5%`) or a change
+against a baseline (`cost rises 50% vs last week`), read before the filters so that
+`cost > 50` is never taken for the `cost>50` filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, cast
+
+from bot import rule_messages as msg
+from bot import rule_words as words
+from bot.errors import UsageError
+from bot.filters import COMPARISON
+from bot.suggest import closest
+from bot.tokens import Token
+from rules.model import Kind, Op
+
+METRICS: dict[str, Kind] = {
+    "cost": Kind.COST,
+    "spend": Kind.COST,
+    "error-rate": Kind.ERROR_RATE,
+    "error_rate": Kind.ERROR_RATE,
+    "errorrate": Kind.ERROR_RATE,
+    "errors": Kind.ERRORS,
+    "images": Kind.IMAGES,
+    "cost-per-image": Kind.COST_PER_IMAGE,
+    "cost_per_image": Kind.COST_PER_IMAGE,
+    "wasted": Kind.WASTED_COST,
+    "wasted-cost": Kind.WASTED_COST,
+    "shortfall": Kind.SHORTFALL,
+}
+METRIC_NAMES = ("cost", "error-rate", "errors", "images", "cost-per-image", "wasted", "shortfall")
+MONEY = frozenset({Kind.COST, Kind.WASTED_COST, Kind.COST_PER_IMAGE})
+COUNTS = frozenset({Kind.ERRORS, Kind.IMAGES, Kind.SHORTFALL})
+MAX_COUNT = 1_000_000_000
+RISE = ("rises", "rise", "grows", "increases", "jumps")
+FALL = ("falls", "fall", "drops", "decreases")
+VERSUS = ("vs", "vs.", "versus", "than")
+_BASELINES = {  # `vs last week`, `vs yesterday`, ...: the shift back in time
+    ("last", "week"): timedelta(days=7),
+    ("a", "week"): timedelta(days=7),
+    ("yesterday",): timedelta(days=1),
+    ("last", "day"): timedelta(days=1),
+    ("a", "day"): timedelta(days=1),
+    ("last", "hour"): timedelta(hours=1),
+    ("an", "hour"): timedelta(hours=1),
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    metric: Kind  # what is measured
+    op: Op
+    threshold: float  # in the metric's unit (error rate: a fraction); change: a percentage
+    shift: timedelta | None = None  # change rules: how far back the baseline lies
+    direction: Literal["rise", "fall"] = "rise"
+
+
+def read_condition(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
+    """The condition starting at tokens[i] (just after `when`): (condition, tokens used)."""
+    if i >= len(tokens):
+        raise UsageError(msg.when_needs())
+    token = tokens[i]
+    match = COMPARISON.fullmatch(token.text) if not token.literal else None
+    if match is not None:
+        metric = _metric(match.group(1), token.raw)
+        value = Token(match.group(3), token.raw, token.pos)
+        op = cast(Op, match.group(2))
+        return Condition(metric, op, threshold(metric, value)), 1
+    if words.word(tokens, i + 1) in (*RISE, *FALL):
+        return _change(tokens, i)
+    if token.word in METRICS or closest(token.word, METRIC_NAMES):
+        raise UsageError(msg.condition_needs_op(words.phrase(tokens, i, 2)))
+    raise UsageError(msg.when_needs(token.raw))
+
+
+def threshold(metric: Kind, token: Token) -> float:
+    """A value in the metric's unit: dollars, a percentage (as a fraction) or a count."""
+    what = msg.METRIC_WORDS[metric]
+    if metric in MONEY:
+        return words.amount(token, what)
+    if metric is Kind.ERROR_RATE:
+        rate = words.percent(token, what, need_sign=True)
+        if rate > 100:
+            raise UsageError(msg.not_a_percent(token.raw, what))
+        return rate / 100
+    return float(words.count(token, what, 0, MAX_COUNT))
+
+
+def _metric(text: str, token: str) -> Kind:
+    found = METRICS.get(text.lower())
+    if found is None:
+        raise UsageError(msg.unknown_metric(token, text, closest(text, METRIC_NAMES)))
+    return found
+
+
+def _change(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
+    """`METRIC rises|falls [by] N% vs last week|yesterday|Nd ago`."""
+    metric = _metric(tokens[i].text, tokens[i].raw)
+    direction: Literal["rise", "fall"] = "rise" if tokens[i + 1].word in RISE else "fall"
+    j = i + 2 + (words.word(tokens, i + 2) == "by")
+    phrase = words.phrase(tokens, i, j - i + 1)
+    number = words.percent(
+        words.after(tokens, j, "a percentage", "rises 50%"), phrase, need_sign=False
+    )
+    if words.word(tokens, j + 1) not in VERSUS:
+        raise UsageError(msg.change_needs_baseline(words.phrase(tokens, i, j - i + 1)))
+    shift, used = _baseline(tokens, j + 2, words.phrase(tokens, i, j - i + 3))
+    condition = Condition(metric, ">=", number, shift, direction)
+    return condition, j + 2 + used - i
+
+
+def _baseline(tokens: Sequence[Token], k: int, phrase: str) -> tuple[timedelta, int]:
+    for spelled, shift in _BASELINES.items():
+        if tuple(words.word(tokens, k + n) for n in range(len(spelled))) == spelled:
+            return shift, len(spelled)
+    try:
+        shift, used = words.span(tokens, k, phrase)
+    except UsageError:
+        raise UsageError(msg.change_needs_baseline(phrase)) from None
+    if words.word(tokens, k + used) != "ago":
+        raise UsageError(msg.change_needs_baseline(phrase))
+    return shift, used + 1
