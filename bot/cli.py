@@ -124,6 +124,12 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
     )
     workers = Workers()
     app = build_app(settings, runtime, web_client(settings), workers)
+    scheduler = None
+    if not no_scheduler:
+        from bot.background import SchedulerThread
+        from bot.notify import SlackNotifier, notify_client
+
+        scheduler = SchedulerThread(runtime, SlackNotifier(notify_client(settings))).start()
     try:
         if socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -139,6 +145,8 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
             uvicorn.run(asgi_app(app), host=host, port=port, log_level="warning",
                         access_log=False)  # fmt: skip
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         workers.shutdown()
 
 
@@ -152,7 +160,14 @@ def console() -> None:
         runtime = build_runtime(settings, SystemClock())
     except UserError as e:
         _fail(e.message, 2)
-    run_console(runtime)
+    from bot.background import SchedulerThread
+    from bot.notify import ConsoleNotifier
+
+    scheduler = SchedulerThread(runtime, ConsoleNotifier(sys.stdout)).start()
+    try:
+        run_console(runtime)
+    finally:
+        scheduler.stop()
 
 
 SANDBOX_OPTIONS = [
@@ -204,6 +219,15 @@ def demo(seed: int, days: int, per_day: int) -> None:
         click.echo(f"Sandbox API at {server.url}", err=True)
         run_console(build_runtime(settings, clock))
 
+
+def _alert_commands() -> None:
+    from bot.cli_alerts import rules, tick
+
+    main.add_command(tick)
+    main.add_command(rules)
+
+
+_alert_commands()
 
 if __name__ == "__main__":
     main()

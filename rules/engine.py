@@ -253,11 +253,13 @@ def backtest(
     end: datetime,
     *,
     max_steps: int = BACKTEST_MAX_STEPS,
+    contributors: Contributors | None = None,
 ) -> list[tuple[datetime, Notification]]:
     """What `rule` would have posted over [start, end): `run_rule` on a fake clock.
 
-    `fetch_at` answers any past window (the mirror). Silences and contributors are
-    left out; a paused rule is replayed as if active. A source failure raises.
+    `fetch_at` answers any past window (the mirror). Silences are left out (and
+    contributors unless given); a paused rule is replayed as if active. A source
+    failure raises.
     """
     live = replace(rule, paused=False)
     states: dict[Group, InstanceState] = {}
@@ -269,7 +271,7 @@ def backtest(
     for _ in range(max_steps):
         if at >= end:
             return out
-        result = run_rule(live, states, fetch_at, (), at)
+        result = run_rule(live, states, fetch_at, (), at, contributors=contributors)
         if result.failure is not None:
             raise SourceError(result.failure.message)
         states = result.new_states

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlite_utils import Database
@@ -56,12 +57,18 @@ def digest_last_posted(db: Database, channel: str, kind: str) -> date | None:
 
 
 def commit_digest(
-    db: Database, channel: str, kind: str, local_date: date, *, outgoing: Outgoing, now: datetime
+    db: Database,
+    channel: str,
+    kind: str,
+    local_date: date,
+    *,
+    outgoing: Sequence[Outgoing],
+    now: datetime,
 ) -> int:
-    """Mark the local date posted together with the digest's outbox row."""
+    """Mark the local date posted together with the digest's outbox row (none: skipped)."""
     with write_txn(db):
         db.conn.execute(
             "UPDATE alert_digests SET last_local_date = ? WHERE channel = ? AND kind = ?",
             (local_date.isoformat(), channel, kind),
         )
-        return enqueue(db, [outgoing], now)
+        return enqueue(db, outgoing, now)

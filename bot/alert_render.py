@@ -1,0 +1,337 @@
+"""What a channel reads when an alert fires, resolves, reminds, is silenced, or a budget
+or the data source speaks: Block Kit plus the top-level text, within Slack's limits.
+
+`payload(note, rule, budget)` is what the outbox stores for a Notification; the
+dispatcher reads its `op`: post, reply (in the thread of the message it belongs to),
+or resolve (edit that message, then reply in its thread). API strings are escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import blocks as B
+from bot import fmt
+from bot.query_text import format_query
+from revenium import params as P
+from revenium.query import Query
+from rules.model import Budget, Kind, Rule
+from rules.notification import NoteKind, Notification
+from rules.silences import Silence
+from rules.thresholds import Group
+
+SILENCE_CHOICES = (("1h", "silence_1h"), ("4h", "silence_4h"), ("24h", "silence_24h"))
+MAX_LISTED = 20
+_STRUCK = re.compile(r"(?<!\w)~([^~\n]+)~(?!\w)")  # folded groups named in an "and N more" message
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # top-level text: notifications and screen readers
+    blocks: list[B.Block]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def payload(
+    note: Notification, rule: Rule | None = None, budget: Budget | None = None
+) -> dict[str, Any]:
+    """The outbox payload of a notification."""
+    kind = note.kind
+    if kind is NoteKind.RESOLVED:
+        return {"op": "resolve", "update": resolved(note, rule).as_dict(),
+                "reply": resolved_reply(note, rule).as_dict()}  # fmt: skip
+    if kind is NoteKind.SOURCE_RECOVERED:
+        return {"op": "resolve", "update": source_recovered(note).as_dict(),
+                "reply": source_recovered_reply(note).as_dict()}  # fmt: skip
+    if kind in (NoteKind.REMINDER, NoteKind.SILENCE_ENDED):
+        render = reminder if kind is NoteKind.REMINDER else silence_ended
+        return {"op": "reply", **render(note, rule).as_dict()}
+    return {"op": "post", **_top_level(note, rule, budget).as_dict()}
+
+
+def _top_level(note: Notification, rule: Rule | None, budget: Budget | None) -> Message:
+    if note.kind is NoteKind.FIRED:
+        return fired(note, rule)
+    if note.kind is NoteKind.MORE:
+        return more(note, rule)
+    if note.kind in (NoteKind.BUDGET_THRESHOLD, NoteKind.BUDGET_FORECAST):
+        return budget_message(note, budget)
+    return source_failing(note)
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+
+def fired(note: Notification, rule: Rule | None) -> Message:
+    name, who = B.escape(note.subject), _who(note)
+    headline = f"{who}{_measured(note, rule)} {_window_words(note)}"
+    limits = f"threshold {_value(rule, note.threshold)}; {_recovers(note, rule)}"
+    first = f"🔴 *{name}* — {headline} ({limits})"
+    blocks = [
+        B.section(first),
+        B.context(*_figures(note)),
+    ]
+    if note.contributors:
+        tops = ", ".join(
+            f"{_dimension(c.dimension)} {B.escape(c.value)} {fmt.money(c.cost)}"
+            f" ({c.share * 100:.0f} %)"
+            for c in note.contributors
+        )
+        blocks.append(B.context(f"Top contributors: {tops}"))
+    blocks.append(alert_buttons(note.subject, note.group, note.query))
+    return Message(_plain_dates(first), B.fit(blocks))
+
+
+def alert_buttons(rule: str, group: Group, query: Query | None) -> B.Block:
+    """Silence 1h / 4h / 24h, Unsilence and Show records, as helper B's handlers expect."""
+    target = json.dumps({"rule": rule, "group": group})
+    buttons = [B.button(f"Silence {label}", action, target) for label, action in SILENCE_CHOICES]
+    buttons.append(B.button("Unsilence", "unsilence", target))
+    if query is not None:
+        buttons.append(B.button("Show records", "show_records", format_query(query, absolute=True)))
+    return B.actions(*buttons)
+
+
+def resolved(note: Notification, rule: Rule | None) -> Message:
+    """The fired message, edited: struck through, when it resolved, how long, the peak."""
+    name, tz = B.escape(note.subject), _tz(note, rule)
+    fired_at = note.fired_at or note.at
+    facts = (
+        f"resolved at {B.slack_date(note.at, tz, '{time}')} (fired "
+        f"{B.slack_date(fired_at, tz, '{time}')}, lasted {lasted(note.at - fired_at)};"
+        f" peak {_value(rule, note.peak)})"
+    )
+    who = _who(note).removesuffix(" ")
+    subject = f"~{name}~" + (f" {who}" if who else "")
+    first = f"✅ {subject} — {facts}"
+    blocks: list[B.Block] = [B.section(first)]
+    if note.query is not None:
+        blocks.append(
+            B.actions(
+                B.button("Show records", "show_records", format_query(note.query, absolute=True))
+            )
+        )
+    return Message(_plain_dates(first), blocks)
+
+
+def resolved_reply(note: Notification, rule: Rule | None) -> Message:
+    tz = _tz(note, rule)
+    why = B.escape(note.detail or "below the recovery threshold")
+    now = f"{_value(rule, note.value)} {_window_words(note)}"
+    body = (
+        f"Resolved at {B.slack_date(note.at, tz)}: {why} — now {now}"
+        f" ({_recovers(note, rule)}); peak was {_value(rule, note.peak)}."
+    )
+    return Message(_plain_dates(body), [B.section(body)])
+
+
+def reminder(note: Notification, rule: Rule | None) -> Message:
+    tz, fired_at = _tz(note, rule), note.fired_at or note.at
+    body = (
+        f"Still firing since {B.slack_date(fired_at, tz, '{time}')} "
+        f"({lasted(note.at - fired_at)}): now {_value(rule, note.value)} {_window_words(note)}"
+        f" (threshold {_value(rule, note.threshold)}; peak {_value(rule, note.peak)})."
+    )
+    return Message(_plain_dates(body), [B.section(body)])
+
+
+def silence_ended(note: Notification, rule: Rule | None) -> Message:
+    body = (
+        f"The silence set by {user(note.detail)} has ended and the alert is still firing: "
+        f"{_value(rule, note.value)} {_window_words(note)}"
+        f" (threshold {_value(rule, note.threshold)})."
+    )
+    return Message(_plain_dates(body), [B.section(body)])
+
+
+def silenced(silence: Silence, tz: str) -> Message:
+    """The thread note when a silence starts (posted by the scheduler, not the engine)."""
+    why = f" — {B.escape(silence.reason)}" if silence.reason else ""
+    scope = "" if silence.group is None else f" for {B.escape(silence.group)}"
+    body = f"🔕 Silenced{scope} by {user(silence.by)} until {B.slack_date(silence.until, tz)}{why}"
+    return Message(_plain_dates(body), [B.section(body)])
+
+
+def more(note: Notification, rule: Rule | None) -> Message:
+    listed = ", ".join(f"{B.escape(g)} {_value(rule, v)}" for g, v in note.more[:MAX_LISTED])
+    rest = len(note.more) - MAX_LISTED
+    tail = f" and {rest} more" if rest > 0 else ""
+    name = B.escape(note.subject)
+    body = f"🔴 *{name}* — {len(note.more)} more also breach: {listed}{tail}"
+    return Message(f"🔴 {name} — {len(note.more)} more also breach", [B.section(body)])
+
+
+# -- budgets and the data source -------------------------------------------------------------
+
+
+def budget_message(note: Notification, budget: Budget | None) -> Message:
+    name = B.escape(note.subject)
+    spent, amount = fmt.money(note.value), fmt.money(note.threshold)
+    label = note.window.label if note.window is not None else "this period"
+    tz = note.window.tz if note.window is not None else "UTC"
+    used = "" if not note.threshold else f"{(note.value or 0) / note.threshold * 100:.0f} %"
+    pace = pace_words(note)
+    if note.kind is NoteKind.BUDGET_FORECAST:
+        head = f"📈 *Budget `{name}`* — {pace}, over the {amount} budget"
+        text = f"📈 Budget {name} is forecast to end over {amount}"
+        detail = f"{spent} spent {label} ({used}) · {tz}"
+    else:
+        head = f"💰 *Budget `{name}`* — {spent} spent {label}: {used} of {amount}"
+        text = f"💰 Budget {name}: {note.percent} % of {amount} reached"
+        detail = " · ".join(x for x in (pace, tz) if x)
+    blocks = [B.section(head), B.context(detail)]
+    if note.query is not None:
+        value = format_query(note.query, absolute=True)
+        blocks.append(B.actions(B.button("Show records", "show_records", value)))
+    return Message(text, blocks)
+
+
+def pace_words(note: Notification) -> str:
+    """`at this pace $19,840 by Nov 30`, or "" when it is too early to tell."""
+    if note.projected is None or note.window is None:
+        return ""
+    last_day = note.window.end - timedelta(microseconds=1)
+    by = fmt.local(last_day, note.window.tz, "%b %d")
+    return f"at this pace *{fmt.money(note.projected)}* by {by}"
+
+
+def source_failing(note: Notification) -> Message:
+    body = (
+        f"⚠️ *The metrics source is failing*: {B.escape(note.detail or 'no answer')}. "
+        "Alerts keep their state until it answers again; nothing resolves meanwhile."
+    )
+    return Message("⚠️ The metrics source is failing", [B.section(body)])
+
+
+def source_recovered(note: Notification) -> Message:
+    since = note.fired_at or note.at
+    body = (
+        f"✅ ~The metrics source was failing~ — answering again since "
+        f"{B.slack_date(note.at, 'UTC', '{time}')} (failed for {lasted(note.at - since)})"
+    )
+    return Message("✅ The metrics source answers again", [B.section(body)])
+
+
+def source_recovered_reply(note: Notification) -> Message:
+    body = "The metrics source answers again; rules are evaluated as usual."
+    return Message(body, [B.section(body)])
+
+
+# -- words -------------------------------------------------------------------------------------
+
+
+def lasted(delta: timedelta) -> str:
+    """`1 h 15 m`, `2 d 3 h`, `5 m`."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{mins} m" if mins else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 m"
+
+
+def user(who: str) -> str:
+    """A Slack user id as a mention; anything else escaped."""
+    if who[:1] in ("U", "W") and who.isalnum():
+        return f"<@{who}>"
+    return B.escape(who or "someone")
+
+
+def value_text(kind: Kind | None, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return _FORMATS.get(kind, fmt.money)(value) if kind is not None else f"{value:,.4g}"
+
+
+_FORMATS: dict[Kind | None, Callable[[float], str]] = {
+    Kind.COST: fmt.money,
+    Kind.WASTED_COST: fmt.money,
+    Kind.COST_PER_IMAGE: fmt.money,
+    Kind.ERRORS: lambda v: fmt.count(round(v)),
+    Kind.IMAGES: lambda v: fmt.count(round(v)),
+    Kind.SHORTFALL: lambda v: fmt.count(round(v)),
+    Kind.ERROR_RATE: fmt.percent,
+    Kind.CHANGE: lambda v: f"{v:+.0f} %",
+}
+_VERBS = {
+    Kind.COST: "spent",
+    Kind.ERRORS: "errors",
+    Kind.IMAGES: "images",
+    Kind.WASTED_COST: "wasted spend",
+    Kind.SHORTFALL: "image shortfall",
+    Kind.ERROR_RATE: "error rate",
+    Kind.COST_PER_IMAGE: "cost per image",
+}
+
+
+def _value(rule: Rule | None, value: float | None) -> str:
+    return value_text(rule.kind if rule is not None else None, value)
+
+
+def _measured(note: Notification, rule: Rule | None) -> str:
+    shown = f"*{_value(rule, note.value)}*"
+    if rule is None:
+        return f"value {shown}"
+    if rule.baseline is not None:
+        moved = "rose" if rule.baseline.direction == "rise" else "fell"
+        return (
+            f"{rule.baseline.metric.value.replace('_', ' ')} {moved} {shown} vs {fmt_shift(rule)}"
+        )
+    return f"{_VERBS.get(rule.kind, 'value')} {shown}"
+
+
+def fmt_shift(rule: Rule) -> str:
+    assert rule.baseline is not None
+    days = rule.baseline.shift / timedelta(days=1)
+    return "last week" if days == 7 else f"{days:g} days before"
+
+
+def _recovers(note: Notification, rule: Rule | None) -> str:
+    word = "above" if rule is not None and rule.below else "below"
+    return f"resolves {word} {_value(rule, note.recovery_threshold)}"
+
+
+def _window_words(note: Notification) -> str:
+    return f"in the {note.window.label}" if note.window is not None and note.window.label else ""
+
+
+def _who(note: Notification) -> str:
+    return "" if note.group is None else f"{B.escape(note.group)} "
+
+
+def _figures(note: Notification) -> list[str]:
+    parts = []
+    if note.window is not None:
+        parts.append(f"Window {fmt.window_span(note.window)}")
+    s = note.summary
+    if s is not None:
+        parts += [f"{fmt.money(s.cost)}", f"{fmt.count(s.images)} images",
+                  f"error rate {fmt.percent(s.error_rate)}"]  # fmt: skip
+    return [" · ".join(parts)] if parts else []
+
+
+def _dimension(name: str) -> str:
+    return name if name not in P.BY_NAME else (P.param(name).aliases or (name,))[0]
+
+
+def _tz(note: Notification, rule: Rule | None) -> str:
+    if rule is not None:
+        return rule.tz
+    return note.window.tz if note.window is not None else "UTC"
+
+
+def _plain_dates(text: str) -> str:
+    """Top-level text: Slack dates read as their fallbacks (notifications show them raw)."""
+    from bot.terminal import mrkdwn_to_text
+
+    return B.escape(mrkdwn_to_text(_STRUCK.sub(r"\1", text)))
