@@ -51,14 +51,21 @@ class Mirror:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def upsert(self, team_id: str, records: Iterable[Record], *, batch: int = 1000) -> int:
-        """Insert or replace records by id, `batch` per transaction; returns how many were read."""
+    def upsert(
+        self, team_id: str, records: Iterable[Record], *, batch: int = 1000, refresh: bool = True
+    ) -> int:
+        """Insert or replace records by id, `batch` per transaction; returns how many were read.
+
+        Rollups of the hours touched are rebuilt at the end; a sync that upserts page by
+        page can pass refresh=False and call `refresh()` once (reads stay exact meanwhile).
+        """
         count = 0
         stream = iter(records)
         while chunk := list(islice(stream, batch)):
             self._upsert_batch(team_id, chunk)
             count += len(chunk)
-        R.refresh(self.db, team_id)
+        if refresh:
+            R.refresh(self.db, team_id)
         return count
 
     def _upsert_batch(self, team: str, chunk: list[Record]) -> None:

@@ -14,7 +14,6 @@ from revenium.clock import FakeClock
 from revenium.figures import summarize
 from revenium.query import Query, Window
 from revenium.records import Record, format_time
-from storage import rollups as R
 from storage.db import open_db
 from storage.mirror import OVERLAP, Mirror
 from tests import mirror_kit as K
@@ -264,14 +263,23 @@ def test_aligned_windows_read_rollups_and_edges_read_rows(mirror: Mirror) -> Non
     assert not any("FROM mirror_rollups" in s for s in seen)  # two dimensions: raw rows
 
 
-def test_dirty_hours_are_rebuilt_by_refresh(mirror: Mirror) -> None:
-    mirror.upsert(TEAM, K.make_records(seed=14, count=100))
-    assert mirror.db.conn.execute("SELECT COUNT(*) FROM mirror_dirty").fetchone()[0] == 0
-    hour = R.floor_hour(int(K.BASE.timestamp()) * 1_000_000)
-    with mirror.db.conn:
-        R.mark(mirror.db, TEAM, [hour])
-    assert mirror.refresh() == 1
-    assert mirror.db.conn.execute("SELECT COUNT(*) FROM mirror_dirty").fetchone()[0] == 0
+def _dirty(mirror: Mirror) -> int:
+    return int(mirror.db.conn.execute("SELECT COUNT(*) FROM mirror_dirty").fetchone()[0])
+
+
+def test_deferred_rollups_are_rebuilt_by_refresh(mirror: Mirror) -> None:
+    records = K.make_records(seed=14, count=300)
+    mirror.upsert(TEAM, records[:150], refresh=False)
+    mirror.upsert(TEAM, records[150:], refresh=False)
+    pending = _dirty(mirror)
+    assert pending > 24  # 300 records over 72 hours touch most of them
+    assert mirror.summary(TEAM, ALL) == summarize(records)  # exact meanwhile: dirty hours read raw
+    assert mirror.refresh() == pending
+    assert _dirty(mirror) == 0
+    aligned = Query(window=Window(_at(0), _at(48)))
+    seen = _statements(mirror, lambda: mirror.summary(TEAM, aligned))
+    assert not any("FROM records" in s for s in seen)
+    assert mirror.summary(TEAM, aligned) == summarize(K.expected(aligned, records))
 
 
 def test_a_schema_without_a_filter_column_is_refused() -> None:

@@ -49,7 +49,7 @@ def mirrors() -> tuple[Mirror, Mirror]:
             ids = {r["id"] for r in changed}
             mirror.upsert(TEAM, [_altered(r) for r in changed], batch=400)
             mirror.upsert(TEAM, [r for r in RECORDS if r["id"] not in ids], batch=400)
-            mirror._upsert_batch(TEAM, changed)  # as if interrupted before the rebuild
+            mirror.upsert(TEAM, changed, refresh=False)  # as if interrupted before the rebuild
             assert mirror.db.conn.execute("SELECT COUNT(*) FROM mirror_dirty").fetchone()[0] > 5
         else:
             mirror.upsert(TEAM, RECORDS, batch=400)
