@@ -8,12 +8,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot import fmt
-from bot.blocks import actions, button, context, escape, fit, header, section
+from bot.blocks import actions, button, clip, context, escape, fit, header, section
 from bot.digest import Average, DigestFigures
 from bot.query_text import format_query
 from bot.reply import Reply
 from bot.terminal import blocks_to_text
 from revenium.figures import Summary
+
+NAME_MAX = 40  # characters of a model, agent or error name: a line should fit a phone
 
 
 def digest_reply(f: DigestFigures) -> Reply:
@@ -90,7 +92,7 @@ def _errors(f: DigestFigures) -> str:
     parts = []
     for reason, s in f.errors:
         wasted = f" ({fmt.money(s.wasted_cost)} wasted)" if s.wasted_cost else ""
-        parts.append(f"{escape(reason)} {fmt.count(s.requests)}{wasted}")
+        parts.append(f"{_name(reason)} {fmt.count(s.requests)}{wasted}")
     return "Errors: " + " · ".join(parts)
 
 
@@ -151,7 +153,8 @@ def _footer(f: DigestFigures) -> list[str]:
 
 
 def _name(value: Any) -> str:
-    return escape(value) if value not in (None, "") else "_(none)_"
+    """An API-sourced name, shortened for a phone, escaped."""
+    return escape(clip(str(value), NAME_MAX)) if value not in (None, "") else "_(none)_"
 
 
 def _day(d: date) -> str:

@@ -5,9 +5,11 @@ through `run` (the text commands) and `perform` (buttons build their action dire
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlite_utils import Database
 
@@ -24,6 +26,7 @@ from bot.actions import (
     DigestVerb,
     ListRules,
     RuleVerb,
+    RuleVerbName,
     SetBudget,
     SetDigest,
     Unsilence,
@@ -244,3 +247,30 @@ SUBJECTS: dict[type[Any], str] = {
     SetDigest: "digests",
     DigestVerb: "digests",
 }
+
+
+# -- buttons --------------------------------------------------------------------------------
+
+SILENCE_BUTTONS = {"silence_1h": 1, "silence_4h": 4, "silence_24h": 24}
+RULE_BUTTONS = {"rule_pause": "pause", "rule_resume": "resume", "rule_test": "test"}
+BUTTONS = (*SILENCE_BUTTONS, "unsilence", *RULE_BUTTONS)
+
+
+def click(action_id: str, value: str, ctx: Context, rt: Runtime) -> Reply:
+    """A button on an alert or a rule card, clicked by ctx.user: the admin is asked again."""
+    call = Call(ctx, rt, rt.clock.now(), f"button {action_id} {value}"[: msg.MAX_REASON])
+    return perform(button_action(action_id, value), call)
+
+
+def button_action(action_id: str, value: str) -> Action:
+    if action_id in RULE_BUTTONS:
+        return RuleVerb(cast(RuleVerbName, RULE_BUTTONS[action_id]), value)
+    try:
+        target = json.loads(value)
+        rule, group = str(target["rule"]), target.get("group")
+    except (ValueError, TypeError, KeyError):
+        raise UsageError(msg.bad_button(action_id)) from None
+    if action_id == "unsilence":
+        return Unsilence(rule, group, exact=True)
+    hours = timedelta(hours=SILENCE_BUTTONS[action_id])
+    return AddSilence(rule, group, hours, exact=True)

@@ -311,3 +311,9 @@ def deleted(what: str, name: str) -> str:
 
 def digest_off(channel: str, removed: int) -> str:
     return f"🔕 Digest{'s' if removed != 1 else ''} for <#{channel}> turned off."
+
+
+def bad_button(action_id: str) -> str:
+    return (
+        f"This `{action_id}` button is from an older message and cannot be read: use the command."
+    )

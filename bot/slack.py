@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.commands import Runtime, handle
 from bot.config import Settings
-from bot.errors import UserError
+from bot.errors import Refusal, UserError
 from bot.reply import Attachment, Context, Reply
 from revenium.errors import ReveniumError
 
@@ -78,8 +78,21 @@ class Workers:
 
 def answer_text(text: str, ctx: Context, rt: Runtime, offset: int = 0) -> Reply | str:
     """A reply, or the message of an error the user should see."""
+    return _answered(lambda: handle(text, ctx, rt, offset=offset))
+
+
+def answer_click(action_id: str, value: str, ctx: Context, rt: Runtime) -> Reply | str:
+    """An alert or rule-card button (silence, unsilence, pause, resume, test)."""
+    from bot.rule_commands import click
+
+    return _answered(lambda: click(action_id, value, ctx, rt))
+
+
+def _answered(work: Callable[[], Reply]) -> Reply | str:
     try:
-        return handle(text, ctx, rt, offset=offset)
+        return work()
+    except Refusal as e:  # already says what it is: "⛔ Only imgmetrics admins can …"
+        return e.message
     except UserError as e:
         return f"⚠ {e.message}"
     except ReveniumError as e:
@@ -140,6 +153,21 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
 
     for action_id in QUERY_ACTIONS:
         app.action(action_id)(on_query_button)
+
+    def on_alert_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                        respond: Respond) -> None:  # fmt: skip
+        """Silence 1h/4h/24h, Unsilence, Pause, Resume, Test now: admins are asked again."""
+        ack()
+        ctx = _action_context(body)
+        action_id, value = action["action_id"], action.get("value", "")
+        workers.submit(
+            lambda: deliver(answer_click(action_id, value, ctx, rt), respond, client, ctx)
+        )
+
+    from bot.rule_commands import BUTTONS
+
+    for action_id in BUTTONS:
+        app.action(action_id)(on_alert_button)
 
     @app.action("list_next")
     def list_next(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
