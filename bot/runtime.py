@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
+
 from bot.commands import Runtime
 from bot.config import Settings
 from bot.errors import UserError
 from revenium.client import connect
 from revenium.clock import Clock
 from revenium.source import ApiSource
+from revenium.sync import sync_window
 from storage.db import ThreadDatabases
+from storage.mirrored import MirroredSource
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
@@ -31,4 +36,12 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         **INTERACTIVE_RETRIES,
     )
     dbs = ThreadDatabases(settings.db_path)
-    return Runtime(settings=settings, clock=clock, source=ApiSource(client), dbs=dbs)
+    source = MirroredSource(
+        dbs,
+        settings.revenium_team_id,
+        partial(sync_window, client),
+        ApiSource(client),
+        clock,
+        freshness=timedelta(seconds=settings.freshness_s),
+    )
+    return Runtime(settings=settings, clock=clock, source=source, dbs=dbs)

@@ -1,0 +1,140 @@
+"""MirroredSource: answer from the local mirror, reading from the API only what is missing.
+
+A window inside the mirror's covered span, synced within the freshness limit,
+costs zero API requests. Otherwise one sync (coalesced: concurrent askers wait
+for the same one) extends the mirror from its watermark, less a re-read overlap
+for late rows, up to now. Windows older than the kept history go to the API
+directly, filters pushed down.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from revenium.buckets import Bucket
+from revenium.clock import Clock
+from revenium.figures import Summary
+from revenium.query import Query, Window
+from revenium.records import Record
+from revenium.source import MetricsSource
+from storage.mirror import OVERLAP, Mirror
+
+HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
+Sink = Callable[[list[Record]], None]
+ReadWindow = Callable[[Window, Sink], object]  # e.g. revenium.sync.sync_window bound to a client
+
+
+class Databases(Protocol):
+    def get(self) -> Database: ...
+
+
+class MirroredSource:
+    def __init__(
+        self,
+        dbs: Databases,
+        team_id: str,
+        read: ReadWindow,
+        fallback: MetricsSource,
+        clock: Clock,
+        *,
+        freshness: timedelta,
+        history: timedelta = HISTORY,
+    ) -> None:
+        self.dbs, self.team, self.read, self.fallback = dbs, team_id, read, fallback
+        self.clock, self.freshness, self.history = clock, freshness, history
+        self._sync_lock = threading.Lock()
+        self._last = threading.local()  # whether this thread's last answer was read live
+
+    # -- MetricsSource -------------------------------------------------------------------
+
+    def summary(self, query: Query) -> Summary:
+        mirror = self._ready(query.window)
+        return self.fallback.summary(query) if mirror is None else mirror.summary(self.team, query)
+
+    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]:
+        mirror = self._ready(query.window)
+        if mirror is None:
+            return self.fallback.grouped(query, dimension)
+        return mirror.grouped(self.team, query, dimension)
+
+    def records(self, query: Query, *, limit: int, offset: int = 0) -> list[Record]:
+        mirror = self._ready(query.window)
+        if mirror is None:
+            return self.fallback.records(query, limit=limit, offset=offset)
+        return mirror.records(self.team, query, limit=limit, offset=offset)
+
+    def series(self, query: Query, bucket: Bucket, tz: str) -> list[tuple[datetime, Summary]]:
+        mirror = self._ready(query.window)
+        if mirror is None:
+            return self.fallback.series(query, bucket, tz)
+        return mirror.series(self.team, query, bucket, tz)
+
+    def get(self, record_id: str) -> Record:
+        found = self._mirror().get(record_id, self.team)
+        self._last.live = found is None
+        return self.fallback.get(record_id) if found is None else found
+
+    def as_of(self) -> datetime | None:
+        if getattr(self._last, "live", True):
+            return None
+        return self._mirror().synced_at(self.team)
+
+    def close(self) -> None:
+        self.fallback.close()
+
+    # -- keeping the mirror current ------------------------------------------------------
+
+    def _mirror(self) -> Mirror:
+        return Mirror(self.dbs.get(), self.clock)
+
+    def _ready(self, window: Window | None) -> Mirror | None:
+        """The mirror once it can answer `window`; None when only the API can."""
+        now = self.clock.now()
+        self._last.live = window is None or window.start < now - self.history
+        if self._last.live:
+            return None
+        assert window is not None
+        mirror = self._mirror()
+        if not self._answerable(mirror, window, now):
+            with self._sync_lock:  # coalesce: who waited here finds the mirror fresh
+                if not self._answerable(mirror, window, self.clock.now()):
+                    self.sync(mirror, self.clock.now())
+        return mirror
+
+    def _answerable(self, mirror: Mirror, window: Window, now: datetime) -> bool:
+        mark, synced = mirror.watermark(self.team), mirror.synced_at(self.team)
+        if mark is None or synced is None:
+            return False
+        settled = window.end <= mark - OVERLAP  # nothing late can still arrive for it
+        fresh = now - synced <= self.freshness
+        end = min(window.end, mark)
+        return (
+            (settled or fresh)
+            and end > window.start
+            and mirror.covers(self.team, Window(window.start, end))
+        )
+
+    def sync(self, mirror: Mirror, now: datetime) -> None:
+        """Read [watermark - overlap, now) (or the whole history when cold) into the mirror."""
+        horizon = now - self.history
+        mark = mirror.watermark(self.team)
+        if (
+            mark is None
+            or mark - OVERLAP <= horizon
+            or not mirror.covers(self.team, Window(horizon, mark))
+        ):
+            start = horizon  # cold, or a gap: read the whole history once
+        else:
+            start = mark - OVERLAP
+
+        def store(page: list[Record]) -> None:
+            mirror.upsert(self.team, page)
+
+        self.read(Window(start, now), store)
+        mirror.set_coverage(self.team, start, now)
+        mirror.retain(horizon - timedelta(days=1))
