@@ -40,8 +40,14 @@ def box() -> Iterator[Sandbox]:
 
 def source(box: Sandbox, path: Path, clock: FakeClock) -> MirroredSource:
     client = client_over(box)
-    return MirroredSource(ThreadDatabases(path), TEAM, partial(sync_window, client, page_size=200),
-                          ApiSource(client), clock, freshness=FRESH)  # fmt: skip
+    return MirroredSource(
+        ThreadDatabases(path),
+        TEAM,
+        partial(sync_window, client, page_size=200),
+        ApiSource(client),
+        clock,
+        freshness=FRESH,
+    )
 
 
 def window(days: float, end: datetime = NOW) -> Window:
@@ -77,15 +83,27 @@ def test_a_stale_mirror_reads_only_since_its_watermark_and_catches_late_rows(
     src = source(box, tmp_path / "m.db", clock)
     src.summary(Query(window=window(7)))
     cold = box.requests
-    late = {"id": "LateRow01", "requestTime": "2026-11-25T11:55:00.000Z", "totalCost": 7.5,
-            "actualImageCount": 3, "requestedImageCount": 3, "model": "dall-e-3"}  # fmt: skip
+    late = {
+        "id": "LateRow01",
+        "requestTime": "2026-11-25T11:55:00.000Z",
+        "totalCost": 7.5,
+        "actualImageCount": 3,
+        "requestedImageCount": 3,
+        "model": "dall-e-3",
+    }
     box.add_records([late])
     clock.advance(timedelta(minutes=5))  # past freshness: the next answer syncs
     s = src.summary(Query(window=window(1, clock.now())))
     assert box.requests - cold <= 3  # one small slice since the watermark, not the history
     assert src.get("LateRow01")["totalCost"] == 7.5
-    assert close(s, summarize(r for r in box.records()
-                              if clock.now() - timedelta(days=1) <= parse_time(r["requestTime"])))  # fmt: skip
+    assert close(
+        s,
+        summarize(
+            r
+            for r in box.records()
+            if clock.now() - timedelta(days=1) <= parse_time(r["requestTime"])
+        ),
+    )
 
 
 def test_windows_older_than_the_history_go_to_the_api(box: Sandbox, tmp_path: Path) -> None:
@@ -96,8 +114,11 @@ def test_windows_older_than_the_history_go_to_the_api(box: Sandbox, tmp_path: Pa
     s = src.summary(Query(filters=(("model", "sdxl"),), window=old))
     assert box.requests - before <= 2  # a pushed-down query, no sync of the history
     assert src.as_of() is None  # and the answer says it was read live
-    want = [r for r in box.records() if r["model"] == "sdxl"
-            and old.contains(parse_time(r["requestTime"]))]  # fmt: skip
+    want = [
+        r
+        for r in box.records()
+        if r["model"] == "sdxl" and old.contains(parse_time(r["requestTime"]))
+    ]
     assert close(s, summarize(want))
 
 
@@ -131,7 +152,7 @@ VALUES = {
     "quality": ["hd", "standard", "high"],
     "billingSkipped": [True, False],
     "traceType": ["unknown"],
-}  # fmt: skip
+}
 
 
 @st.composite
@@ -169,8 +190,9 @@ def every(box: Sandbox) -> list[Record]:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=queries())
-def test_mirror_sandbox_and_plain_python_agree(every: list[Record], warm: MirroredSource,
-                                               query: Query) -> None:  # fmt: skip
+def test_mirror_sandbox_and_plain_python_agree(
+    every: list[Record], warm: MirroredSource, query: Query
+) -> None:
     params = dict(query.api_params(TEAM))
     plain = [r for r in every if oracle.matches(params, r) and query.accepts(r)]
     assert query.window is not None
