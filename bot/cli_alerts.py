@@ -14,6 +14,7 @@ from bot.errors import UserError
 from revenium.errors import ReveniumError
 
 if TYPE_CHECKING:
+    from bot.commands import Runtime
     from bot.notify import Notifier
 
 
@@ -36,7 +37,10 @@ def tick(now: str | None) -> None:
     clock, settings = _clock(now), _settings()
     try:
         runtime = build_runtime(settings, clock)
-        report = run_pass(runtime, notifier_for(settings), clock.now())
+        try:
+            report = run_pass(runtime, notifier_for(settings), clock.now())
+        finally:
+            _close(runtime)
     except UserError as e:
         _fail(e.message, 2)
     except sqlite3.Error as e:
@@ -74,14 +78,25 @@ def backtest(name: str, since: str, now: str | None) -> None:
         raise click.BadParameter(str(e), param_hint="--since") from None
     try:
         runtime = build_runtime(settings, clock)
-        rule = get_rule(runtime.db, name)
-        if rule is None:
-            _fail(f"no rule named `{name}` (see `imgmetrics ask rule list`)", 2)
-        end = clock.now()
-        click.echo(report(rule, replay(rule, runtime.source, end - span, end), end - span, end))
+        try:
+            rule = get_rule(runtime.db, name)
+            end = clock.now()
+            found = None if rule is None else replay(rule, runtime.source, end - span, end)
+        finally:
+            _close(runtime)
     except UserError as e:
         _fail(e.message, 2)
     except ReveniumError as e:
         _fail(str(e), 1)
     except sqlite3.Error as e:
         _fail(f"storage failed: {e}", 1)
+    if rule is None or found is None:
+        _fail(f"no rule named `{name}` (see `imgmetrics ask rule list`)", 2)
+    click.echo(report(rule, found, end - span, end))
+
+
+def _close(runtime: Runtime) -> None:
+    runtime.source.close()
+    close = getattr(runtime.dbs, "close", None)
+    if close is not None:
+        close()

@@ -30,6 +30,7 @@ FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_WAIT = timedelta(seconds=60)  # wait this long in one drain; longer waits: next pass
 LOOKBACK = timedelta(minutes=15)  # how far before the first attempt to look for our post
+STALE_CLAIM = timedelta(seconds=60)  # an older claim is a dead sender's (the lease is 2 min)
 MAX_STEPS = 10_000
 UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 Hook = Callable[[str, O.OutboxRow], None]  # test seam: ("claimed" | "sent", row)
@@ -88,6 +89,9 @@ class Dispatcher:
 
     def _step(self, queue: deque[O.OutboxRow], report: DrainReport) -> None:
         row = queue[0]
+        if row.status == "attempted" and self.clock.now() - row.next_attempt_at < STALE_CLAIM:
+            queue.popleft()  # claimed moments ago: its sender may be alive (no lease here)
+            return
         if row.thread_key is not None and self._parent_pending(row):
             # Its message is not in Slack yet: it waits for a later drain, after it.
             queue.popleft()

@@ -16,7 +16,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -198,7 +198,7 @@ def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassRep
         if slot is None:
             continue
         try:
-            spent = cache.rows(budget_query(budget, slot), None)[0][1].cost
+            spent = _spent_so_far(cache, budget, slot)
         except SOURCE_ERRORS:
             continue  # the rules' "source failing" message speaks for it
         report.budgets_run += 1
@@ -216,6 +216,17 @@ def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassRep
             forecast_sent=forecast_sent or any(e.kind == "forecast" for e in events),
         )  # fmt: skip
     A.set_meta(db, BUDGET_POSITIONS, positions)
+
+
+def _spent_so_far(cache: SourceCache, budget: Budget, at: datetime) -> float:
+    """The period's spend up to `at` (a backtest or `tick --now` must not see later records)."""
+    query = budget_query(budget, at)
+    window = query.window
+    assert window is not None
+    if at <= window.start:
+        return 0.0
+    upto = query.with_window(replace(window, end=min(window.end, at)))
+    return cache.rows(upto, None)[0][1].cost
 
 
 def run_digests(rt: Runtime, now: datetime, report: PassReport) -> None:

@@ -119,14 +119,15 @@ def claim(db: Database, row_id: int, now: datetime, *, again: bool = False) -> b
     """Mark a pending or failed row attempted, just before posting; False if someone else did.
 
     `again`: also an `attempted` row, once the caller has made sure it never reached Slack.
+    An attempted row's next_attempt_at is when it was claimed.
     """
     statuses = ("pending", "failed", "attempted") if again else ("pending", "failed")
     with write_txn(db):
         cur = db.conn.execute(
             "UPDATE alert_outbox SET status = 'attempted', attempts = attempts + 1,"
-            " first_attempt_at = COALESCE(first_attempt_at, ?)"
+            " first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = ?"
             f" WHERE id = ? AND status IN {statuses}",
-            (to_us(now), row_id),
+            (to_us(now), to_us(now), row_id),
         )
         return cur.rowcount == 1
 
