@@ -2,8 +2,8 @@
 
 Writes: `upsert` by id in bounded batches, `set_coverage` after a complete read,
 `retain` to forget old rows. Reads: `summary`, `grouped`, `series`,
-`errors_by_reason`, `records`, `get`, each equal to `revenium.figures` over the
-records the API would return for the same query. One Mirror per thread (see db.py).
+`errors_by_reason`, `records`, `get`: inside a covered window (`covers`), each equals
+`revenium.figures` over what the API returns for the query. One Mirror per thread (db.py).
 """
 
 from __future__ import annotations
