@@ -92,8 +92,12 @@ def slack_lookup(settings: Settings) -> UserInfo | None:
         return None
     from slack_sdk import WebClient  # only when Slack is configured
 
+    # No retries: someone is waiting, and a failed check refuses (they may simply ask again).
     client = WebClient(
-        token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=10
+        token=settings.slack_bot_token.reveal(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
     )
 
     def users_info(user: str) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlite_utils import Database
 
 from bot import change_render as CR
+from bot import replay_render as PR
 from bot import rule_messages as msg
 from bot import rule_render as RR
 from bot import values
@@ -118,7 +119,7 @@ def rule_verb(action: RuleVerb, call: Call) -> Reply:
         )
     if action.verb == "test":
         found, note_ = preview(rule, call.rt.source, A.load_states(db, name), call.now)
-        return RR.test_reply(rule, found, note_)
+        return PR.test_reply(rule, found, note_)
     paused = action.verb == "pause"
     A.set_paused(db, name, paused, call.now)
     note(call, f"rule {action.verb}", name)
@@ -143,7 +144,7 @@ def list_rules(action: ListRules, call: Call) -> Reply:
 def backtest(action: Backtest, call: Call) -> Reply:
     rule = find_rule(call.db, action.name)
     try:
-        return RR.backtest_reply(rule, run_backtest(rule, call.rt.source, action.window))
+        return PR.backtest_reply(rule, run_backtest(rule, call.rt.source, action.window))
     except TooMuchHistory as error:
         raise UserError(str(error)) from None
 

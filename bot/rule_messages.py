@@ -97,10 +97,10 @@ def unknown_verb(command: str, token: str, guess: str | None, verbs: Iterable[st
     return f"Unknown `{command} {token}`{_guess(guess)} Try: {_listed(verbs)}."
 
 
-def not_understood(token: str, what: str, guess: str | None) -> str:
+def not_understood(token: str, what: str, guess: str | None, options: Iterable[str]) -> str:
     return (
-        f"`{token}` is not understood in a {what}{_guess(guess)} "
-        "Filters, `tz ZONE` and the options shown in `/imgmetrics help alerts` are allowed."
+        f"`{token}` is not understood in a {what}{_guess(guess)} Besides filters "
+        f"(`/imgmetrics help filters`), a {what} takes {_listed(options)}."
     )
 
 

@@ -150,4 +150,5 @@ def _leftover(token: Token, what: str, options: Iterable[str]) -> str:
         guess = closest(match.group(1), METRIC_NAMES)
         return msg.condition_out_of_place(token.raw, guess)
     candidates = [*options, "tz", *(("by",) if what == "rule" else ())]
-    return msg.not_understood(token.raw, what, closest(token.word or token.text, candidates))
+    guess = closest(token.word or token.text, candidates)
+    return msg.not_understood(token.raw, what, guess, candidates)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot import fmt
-from bot.alert_render import fired, lasted, user, value_text
+from bot.alert_render import lasted, user, value_text
 from bot.blocks import Block, actions, button, context, divider, escape, fit, section
 from bot.query_text import key_of
 from bot.replay import BacktestResult, Episode
@@ -17,10 +17,9 @@ from bot.reply import Reply
 from bot.terminal import blocks_to_text
 from revenium import params as P
 from rules.model import Budget, Kind, Rule, span
-from rules.notification import Notification
 from rules.silences import Silence
 from rules.state import InstanceState
-from rules.thresholds import Finding, Group
+from rules.thresholds import Group
 from storage.alerts import Evaluation
 from storage.outbox import OutboxRow
 
@@ -179,27 +178,6 @@ def _episode(rule: Rule, e: Episode) -> str:
     return f"{fmt.local(e.fired_at, rule.tz, '%b %d %H:%M')}{who}{peak}"
 
 
-def backtest_reply(rule: Rule, result: BacktestResult) -> Reply:
-    """`rule backtest NAME`: the summary, then every message it would have sent."""
-    lines = []
-    for at, note in result.messages[:40]:
-        group = f" {escape(note.group)}" if note.group is not None else ""
-        value = f" — {threshold_text(rule, note.value)}" if note.value is not None else ""
-        lines.append(f"{fmt.local(at, rule.tz, '%b %d %H:%M')} · {note.kind.value}{group}{value}")
-    if len(result.messages) > 40:
-        lines.append(f"_… and {len(result.messages) - 40} more_")
-    blocks = [section(f"*Rule `{rule.name}`* — {backtest_summary(rule, result)}")]
-    if lines:
-        blocks.append(section("\n".join(lines)))
-    blocks.append(
-        context(
-            f"{fmt.window_span(result.window)} · replayed with the live "
-            "evaluator and state machine; silences are not replayed"
-        )
-    )
-    return reply(blocks, {"messages": len(result.messages), "fired": len(result.episodes)})
-
-
 def list_reply(
     rules: Sequence[Rule],
     states: Mapping[str, Mapping[Group, InstanceState]],
@@ -286,35 +264,3 @@ def _evaluations(rule: Rule, evals: Sequence[Evaluation]) -> str:
             f" · {escape(e.note)}"
         )
     return "\n".join(lines)
-
-
-def test_reply(rule: Rule, findings: Sequence[Finding], note: Notification | None) -> Reply:
-    """`rule test`: the alert as it would read now (buttons left out: nothing is real)."""
-    head = f"🧪 *Test of `{rule.name}`* — nothing was posted or stored."
-    if note is None:
-        return reply([section(f"{head} No data to evaluate in the window.")])
-    alert = [b for b in fired(note, rule).blocks if b.get("type") != "actions"]
-    lines = []
-    for f in findings[:10]:
-        name = "" if f.group is None else f"{escape(f.group)}: "
-        value = threshold_text(rule, f.value) if f.value is not None else f"no data ({f.reason})"
-        verdict = "breaching" if f.breaching else "not breaching"
-        lines.append(f"{name}{value} vs {threshold_text(rule, rule.threshold)} — {verdict}")
-    blocks = [
-        section(f"{head} The alert as <#{rule.channel}> would read it now:"),
-        divider(),
-        *alert,
-        divider(),
-        section("\n".join(lines)),
-        context(
-            "In the channel it carries Silence 1h / 4h / 24h, Unsilence and Show records buttons."
-        ),
-    ]
-    return reply(
-        blocks,
-        {
-            "findings": [
-                {"group": f.group, "value": f.value, "breaching": f.breaching} for f in findings
-            ]
-        },
-    )
