@@ -20,7 +20,7 @@ from revenium.figures import Summary
 def trend_png(series: Sequence[tuple[datetime, Summary]], bucket: str, tz: str, *,
               title: str) -> bytes:  # fmt: skip
     zone = ZoneInfo(tz)
-    xs = [date2num(t.astimezone(zone).replace(tzinfo=None)) for t, _ in series]
+    xs = [date2num(t.astimezone(zone).replace(tzinfo=None)) for t, _ in series]  # type: ignore[no-untyped-call]
     ys = [s.cost for _, s in series]
     fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
     try:

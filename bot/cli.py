@@ -6,51 +6,24 @@ import json
 import logging
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from bot.config import Settings
+from bot.cli_common import clock_from, fail, load_settings
+from bot.commands import Runtime
 from bot.console import run_console
 from bot.errors import UserError
 from bot.reply import Context
-from revenium.clock import Clock, FakeClock, SystemClock
+from revenium.clock import SystemClock
 from revenium.errors import ReveniumError
-from revenium.records import parse_time
 from revenium.secret import Secret
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _clock(now: str | None) -> Clock:
-    if not now:
-        return SystemClock()
-    try:
-        when = parse_time(now)
-    except ValueError:
-        raise click.BadParameter(
-            f"`{now}` is not an ISO 8601 date-time", param_hint="--now"
-        ) from None
-    if when.tzinfo is None:
-        raise click.BadParameter("give an offset, e.g. 2026-11-25T09:00:00Z", param_hint="--now")
-    return FakeClock(when)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except UserError as e:
-        _fail(e.message, 2)
-
-
-def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps({"error": {"message": message}}))
-    else:
-        click.echo(f"⚠ {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,8 +43,8 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
     from bot.parse import parse
     from bot.runtime import build_runtime
 
-    clock = _clock(now)
-    settings = _settings()
+    clock = clock_from(now)
+    settings = load_settings()
     ctx = Context(user=user, channel=channel)
     try:
         # parse first: a usage error must cost no API request, and needs no key
@@ -82,11 +55,11 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
         finally:
             runtime.source.close()
     except UserError as e:
-        _fail(e.message, 2, as_json)
+        fail(e.message, 2, as_json)
     except ReveniumError as e:
-        _fail(str(e), 1, as_json)
+        fail(str(e), 1, as_json)
     except sqlite3.Error as e:
-        _fail(f"storage failed: {e}", 1, as_json)
+        fail(f"storage failed: {e}", 1, as_json)
     if as_json:
         click.echo(json.dumps({"text": reply.text, "blocks": reply.blocks, "data": reply.data},
                               default=str))  # fmt: skip
@@ -106,7 +79,7 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
     from bot.runtime import build_runtime
     from bot.slack import Workers, build_app, web_client
 
-    settings = _settings()
+    settings = load_settings()
     required = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
     if socket:
         required["SLACK_APP_TOKEN"] = settings.slack_app_token
@@ -114,11 +87,11 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
         required["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
     missing = [name for name, value in required.items() if not value]
     if missing:
-        _fail(f"{', '.join(missing)} must be set to serve (see README: Slack set-up).", 2)
+        fail(f"{', '.join(missing)} must be set to serve (see README: Slack set-up).", 2)
     try:
         runtime = build_runtime(settings, SystemClock())
     except UserError as e:
-        _fail(e.message, 2)
+        fail(e.message, 2)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -155,11 +128,16 @@ def console() -> None:
     """A local chat shell: each line is handled as an /imgmetrics command."""
     from bot.runtime import build_runtime
 
-    settings = _settings()
+    settings = load_settings()
     try:
         runtime = build_runtime(settings, SystemClock())
     except UserError as e:
-        _fail(e.message, 2)
+        fail(e.message, 2)
+    _console_with_scheduler(runtime)
+
+
+def _console_with_scheduler(runtime: Runtime) -> None:
+    """The console, with alerts and digests the scheduler posts printed in it."""
     from bot.background import SchedulerThread
     from bot.notify import ConsoleNotifier
 
@@ -213,11 +191,17 @@ def demo(seed: int, days: int, per_day: int) -> None:
     click.echo(f"Generating {days} days × {per_day:,} records (seed {seed})…", err=True)
     box = Sandbox.seeded(seed=seed, days=days, per_day=per_day, end=clock.now(),
                          api_key=DEFAULT_KEY, team_id=DEFAULT_TEAM)  # fmt: skip
+    scratch = tempfile.mkdtemp(prefix="imgmetrics-demo-")  # the sandbox is new: so is its mirror
     with serve(box) as server:
-        settings = replace(_settings(), revenium_api_url=server.url, revenium_team_id=DEFAULT_TEAM,
-                           revenium_api_key=Secret(DEFAULT_KEY))  # fmt: skip
+        settings = replace(
+            load_settings(),
+            revenium_api_url=server.url,
+            revenium_team_id=DEFAULT_TEAM,
+            revenium_api_key=Secret(DEFAULT_KEY),
+            db_path=str(Path(scratch) / "demo.db"),
+        )
         click.echo(f"Sandbox API at {server.url}", err=True)
-        run_console(build_runtime(settings, clock))
+        _console_with_scheduler(build_runtime(settings, clock))
 
 
 def _alert_commands() -> None:

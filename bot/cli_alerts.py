@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import _clock, _fail, _settings
+from bot.cli_common import clock_from, fail, load_settings
 from bot.config import Settings
 from bot.errors import UserError
 from revenium.errors import ReveniumError
@@ -34,7 +34,7 @@ def tick(now: str | None) -> None:
     from bot.runtime import build_runtime
     from bot.scheduler import run_pass
 
-    clock, settings = _clock(now), _settings()
+    clock, settings = clock_from(now), load_settings()
     try:
         runtime = build_runtime(settings, clock)
         try:
@@ -42,9 +42,9 @@ def tick(now: str | None) -> None:
         finally:
             _close(runtime)
     except UserError as e:
-        _fail(e.message, 2)
+        fail(e.message, 2)
     except sqlite3.Error as e:
-        _fail(f"storage failed: {e}", 1)
+        fail(f"storage failed: {e}", 1)
     if not report.leader:
         click.echo("Another imgmetrics process holds the scheduler lease: nothing done.")
         return
@@ -71,7 +71,7 @@ def backtest(name: str, since: str, now: str | None) -> None:
     from bot.runtime import build_runtime
     from storage.alerts import get_rule
 
-    clock, settings = _clock(now), _settings()
+    clock, settings = clock_from(now), load_settings()
     try:
         span = parse_since(since)
     except ValueError as e:
@@ -85,13 +85,13 @@ def backtest(name: str, since: str, now: str | None) -> None:
         finally:
             _close(runtime)
     except UserError as e:
-        _fail(e.message, 2)
+        fail(e.message, 2)
     except ReveniumError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     except sqlite3.Error as e:
-        _fail(f"storage failed: {e}", 1)
+        fail(f"storage failed: {e}", 1)
     if rule is None or found is None:
-        _fail(f"no rule named `{name}` (see `imgmetrics ask rule list`)", 2)
+        fail(f"no rule named `{name}` (see `imgmetrics ask rule list`)", 2)
     click.echo(report(rule, found, end - span, end))
 
 
