@@ -1,0 +1,81 @@
+"""`imgmetrics ask` for rules: `--user U` is checked like a Slack user (IMGMETRICS_ADMINS,
+else users.info when a bot token is set, else a refusal saying how to name admins);
+without `--user` the local operator acts. Refusals exit 2; changes persist in IMGMETRICS_DB."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from revenium.sandbox.core import Sandbox
+from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.slack import FakeSlack
+
+KEY = "sk-ask-rules-5e2a"
+TEAM = "Tm8xQp2v"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+RULE = ["rule", "add", "runaway", "when", "cost", ">", "50", "per", "1h"]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    box = Sandbox.seeded(
+        seed=3, days=2, per_day=50, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
+    )
+    with serve(box) as running:
+        yield running
+    box.close()
+
+
+def ask(server: SandboxServer, db: Path, *words: str, **env: str) -> Result:
+    values = {
+        "REVENIUM_API_URL": server.url,
+        "REVENIUM_API_KEY": KEY,
+        "REVENIUM_TEAM_ID": TEAM,
+        "IMGMETRICS_TZ": "UTC",
+        "IMGMETRICS_DB": str(db),
+        "IMGMETRICS_ADMINS": "",
+        "SLACK_BOT_TOKEN": "",
+        **env,
+    }
+    args = ["ask", *words, "--json", "--now", NOW.isoformat()]
+    return CliRunner().invoke(main, args, env=values, catch_exceptions=False)
+
+
+def test_named_admins(server: SandboxServer, tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    refused = ask(server, db, *RULE, "--user", "U0BOB", IMGMETRICS_ADMINS="U0MARIA")
+    assert refused.exit_code == 2
+    assert json.loads(refused.output)["error"]["message"] == (
+        "⛔ Only imgmetrics admins can change rules. Admins here: <@U0MARIA>."
+    )
+    done = ask(server, db, *RULE, "--user", "U0MARIA", IMGMETRICS_ADMINS="U0MARIA")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["data"]["rule"]["created_by"] == "U0MARIA"
+    listed = ask(server, db, "rule", "list", "--user", "U0BOB", IMGMETRICS_ADMINS="U0MARIA")
+    assert json.loads(listed.output)["data"]["rules"] == ["runaway"]
+
+
+def test_without_admins_or_slack_only_the_operator(server: SandboxServer, tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    refused = ask(server, db, *RULE, "--user", "U0BOB")
+    assert refused.exit_code == 2
+    assert "set IMGMETRICS_ADMINS" in json.loads(refused.output)["error"]["message"]
+    assert ask(server, db, *RULE).exit_code == 0  # no --user: the operator at the shell
+
+
+def test_workspace_admins_via_users_info(server: SandboxServer, tmp_path: Path) -> None:
+    with FakeSlack() as slack:
+        slack.add_user("U0MARIA", "maria", owner=True)
+        slack.add_user("U0BOB", "bob")
+        env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.url}
+        db = tmp_path / "state.db"
+        assert ask(server, db, *RULE, "--user", "U0BOB", **env).exit_code == 2
+        assert ask(server, db, *RULE, "--user", "U0MARIA", **env).exit_code == 0
+        assert [c.params["user"] for c in slack.calls("users.info")] == ["U0BOB", "U0MARIA"]
