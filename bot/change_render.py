@@ -18,7 +18,7 @@ from rules.silences import Silence
 
 _PERIOD_WORDS = {
     Period.DAY: "day",
-    Period.WEEK: "week (from Monday)",
+    Period.WEEK: "week",
     Period.MONTH: "calendar month",
 }
 _TO_DATE = {Period.DAY: "Today", Period.WEEK: "Week to date", Period.MONTH: "Month to date"}
@@ -34,7 +34,8 @@ def budget_reply(budget: Budget, status: BudgetStatus, *, mark: str = "✅") -> 
     )
     head = (
         f"{mark} *Budget `{budget.name}`*: {fmt.money(budget.amount)} per "
-        f"{_PERIOD_WORDS[budget.period]} ({budget.tz}), posting to <#{budget.channel}>, "
+        f"{_PERIOD_WORDS[budget.period]} ({_from(budget)}{budget.tz}), posting to "
+        f"<#{budget.channel}>, "
         f"alerts at {levels} %{forecast}."
     )
     blocks = [section(head), section(pace_line(budget, status))]
@@ -47,6 +48,10 @@ def budget_reply(budget: Budget, status: BudgetStatus, *, mark: str = "✅") -> 
         "projected": status.projected,
     }
     return reply(blocks, data)
+
+
+def _from(budget: Budget) -> str:
+    return "from Monday, " if budget.period is Period.WEEK else ""
 
 
 def pace_line(budget: Budget, status: BudgetStatus) -> str:
