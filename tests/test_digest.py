@@ -13,6 +13,7 @@ import pytest
 
 from bot.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION
 from bot.digest import build_digest, digest_extras
+from bot.parse import parse
 from bot.terminal import blocks_to_text
 from revenium import params as P
 from revenium.figures import group, summarize
@@ -116,6 +117,12 @@ def test_figures_equal_a_plain_computation(
     assert data["daily_costs"] == [
         [d.isoformat(), pytest.approx(summarize(on(everything, d, tz, params)).cost)] for d in days
     ]
+    shown = next(
+        e["value"] for e in reply.blocks[-1]["elements"] if e["action_id"] == "show_records"
+    )
+    again = parse(f"list {shown}", now=now, tz="UTC").query
+    assert again.filters == digest.query.filters
+    assert again.window is not None and (again.window.start, again.window.end) == (start, end)
     text = blocks_to_text(reply.blocks)
     assert f"Image spend, {day:%a %b %d}" in text
     assert f"vs {(day - timedelta(days=1)):%a}" in text and "vs 7-day avg" in text
