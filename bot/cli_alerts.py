@@ -32,13 +32,15 @@ def notifier_for(settings: Settings) -> Notifier:
 def tick(now: str | None) -> None:
     """One scheduler pass (due rules, budgets, digests, then the outbox), then exit."""
     from bot.runtime import build_runtime
-    from bot.scheduler import run_pass
+    from bot.scheduler import PROCESS_ID, run_pass
+    from storage.outbox import release_lease
 
     clock, settings = clock_from(now), load_settings()
     try:
         runtime = build_runtime(settings, clock)
         try:
             report = run_pass(runtime, notifier_for(settings), clock.now())
+            release_lease(runtime.db, PROCESS_ID)  # a `serve` started next need not wait
         finally:
             _close(runtime)
     except UserError as e:

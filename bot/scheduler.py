@@ -10,12 +10,13 @@ failed, and one "answers again" reply when it recovers; states are kept meanwhil
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -34,12 +35,16 @@ from rules.model import DEFAULT_EVERY, DEFAULT_SETTLE, Budget, Rule
 from rules.notification import NoteKind, Notification, budget_notifications
 from rules.schedule import catch_up, digest_due
 from rules.silences import Silence
+from rules.state import InstanceState
+from rules.thresholds import Group
 from storage import alerts as A
 from storage import budgets as BG
 from storage import digests as D
 from storage import outbox as O
 from storage import silences as S
 from storage.txn import write_txn
+
+log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(minutes=2)  # a pass renews it; a dead holder's lapses within this
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -113,8 +118,9 @@ def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassRepor
         if slot is None:
             continue
         mine = silences.get(rule.name, [])
-        result = run_rule(rule, states.get(rule.name, {}), cache.fetch(rule.by), mine, slot,
-                          contributors=cache.contributors(rule.by))  # fmt: skip
+        result = _evaluate(rule, states.get(rule.name, {}), cache, mine, slot)
+        if result is None:
+            continue
         results.append(result)
         if result.failure is not None:
             failed.add(rule.channel)
@@ -125,6 +131,18 @@ def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassRepor
     with write_txn(db):
         report.queued += A.commit_evaluation(db, outcomes, now)
         report.queued += _source_health(db, results, failed, now)
+
+
+def _evaluate(rule: Rule, states: Mapping[Group, InstanceState], cache: SourceCache,
+              silences: list[Silence], at: datetime) -> EvaluationResult | None:  # fmt: skip
+    """One rule; a bug in one rule must not silence the other 999 (it is logged, not stored,
+    so the rule is tried again next pass)."""
+    try:
+        return run_rule(rule, states, cache.fetch(rule.by), silences, at,
+                        contributors=cache.contributors(rule.by))  # fmt: skip
+    except Exception:
+        log.exception("evaluating rule %r failed", rule.name)
+        return None
 
 
 def _source_health(db: Database, results: Sequence[EvaluationResult], failed: set[str],

@@ -179,13 +179,15 @@ def commit_evaluation(db: Database, outcomes: Sequence[RuleOutcome], now: dateti
     queued = 0
     with write_txn(db):
         for out in outcomes:
-            _write_outcome(db, out)
-            queued += enqueue(db, out.outgoing, now)
+            if _write_outcome(db, out):
+                queued += enqueue(db, out.outgoing, now)
     return queued
 
 
-def _write_outcome(db: Database, out: RuleOutcome) -> None:
+def _write_outcome(db: Database, out: RuleOutcome) -> bool:
     conn = db.conn
+    if conn.execute("SELECT 1 FROM alert_rules WHERE name = ?", (out.rule,)).fetchone() is None:
+        return False  # deleted while it was being evaluated: nothing of it is kept or sent
     conn.execute("DELETE FROM alert_states WHERE rule = ?", (out.rule,))
     conn.executemany(
         "INSERT INTO alert_states (rule, grp, state) VALUES (?, ?, ?)",
@@ -206,6 +208,7 @@ def _write_outcome(db: Database, out: RuleOutcome) -> None:
         conn.execute(
             "UPDATE alert_rules SET position = ? WHERE name = ?", (to_us(out.position), out.rule)
         )
+    return True
 
 
 # -- small named values ---------------------------------------------------------------------
