@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from revenium import params as P
 from revenium.errors import (
@@ -198,8 +199,8 @@ class RevClient:
             return _Retry(Unavailable(f"Revenium answered {status} (server error)", status=status))
         if 200 <= status < 300:
             try:
-                return parse(response.json())
-            except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError and Malformed
+                return parse(orjson.loads(response.content))
+            except ValueError as exc:  # orjson.JSONDecodeError and Malformed are ValueErrors
                 reason = f"Revenium sent a malformed response body ({type(exc).__name__})"
                 return _Retry(Unavailable(reason, status=status))
         raise self._refusal(response, missing)

@@ -8,6 +8,7 @@ memory is bounded by the pages in flight, not the window).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -56,28 +57,32 @@ def sync_window(
     """Every record of `window` (and `query`'s filters) into `sink`; raises if any page fails."""
     base = replace(query or Query(), sort=(("requestTime", "asc"),), strict=())
     stats = SyncStats()
+    todo: deque[tuple[Query, int, int]] = deque(
+        (base.with_window(part), 0, page_size) for part in slices(window, slice_length)
+    )
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sync") as pool:
-        pending: dict[Future[Page], Query] = {}
-        for part in slices(window, slice_length):
-            q = base.with_window(part)
-            pending[pool.submit(client.page, q, 0, page_size)] = q
+        running: dict[Future[Page], Query] = {}
         try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while todo or running:
+                # Backpressure: never more pages in flight than workers, so memory holds
+                # at most `concurrency` pages however slow the sink is.
+                while todo and len(running) < concurrency:
+                    q, number, size = todo.popleft()
+                    running[pool.submit(client.page, q, number, size)] = q
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    q = pending.pop(future)
+                    q = running.pop(future)
                     page = future.result()
                     stats.requests += 1
                     stats.records += len(page.records)
                     sink(page.records)
                     if page.number == 0:
                         stats.expected += page.total_elements
-                        for n in range(1, page.total_pages):
-                            pending[pool.submit(client.page, q, n, page.size)] = q
+                        todo.extend((q, n, page.size) for n in range(1, page.total_pages))
                     if progress is not None:
                         progress(stats.records, stats.expected)
         except BaseException:
-            for future in pending:
+            for future in running:
                 future.cancel()  # a failed page fails the sync: stop reading the rest
             raise
     return stats

@@ -6,11 +6,12 @@ mirror sees values typed the way `revenium.figures` and the filters read them.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from revenium import params as P
 from revenium.records import Record, field, parse_time
@@ -159,7 +160,7 @@ _KEY_AT = tuple(i for i, c in enumerate(COLUMNS) if c.key is not None)
 
 
 def to_json(record: Record) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(record).decode()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

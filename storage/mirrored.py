@@ -24,6 +24,7 @@ from revenium.records import Record
 from revenium.source import MetricsSource
 from storage.mirror import OVERLAP, Mirror
 
+WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memory
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
 Sink = Callable[[list[Record]], None]
 ReadWindow = Callable[[Window, Sink], object]  # e.g. revenium.sync.sync_window bound to a client
@@ -132,9 +133,15 @@ class MirroredSource:
         else:
             start = mark - OVERLAP
 
+        pending: list[Record] = []
+
         def store(page: list[Record]) -> None:
-            mirror.upsert(self.team, page)
+            pending.extend(page)
+            if len(pending) >= WRITE_BATCH:
+                mirror.upsert(self.team, pending, batch=WRITE_BATCH, refresh=False)
+                pending.clear()
 
         self.read(Window(start, now), store)
+        mirror.upsert(self.team, pending, batch=WRITE_BATCH)  # the rest, then rollups once
         mirror.set_coverage(self.team, start, now)
         mirror.retain(horizon - timedelta(days=1))
