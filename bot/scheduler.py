@@ -51,6 +51,8 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 HEALTH = "source_health"
 BUDGET_POSITIONS = "budget_positions"
 BUDGET_EVERY = DEFAULT_EVERY
+KEEP_DELIVERED = timedelta(days=35)  # outbox rows: `rule show`, the digest's last 24 h, dedup
+KEEP_ENDED_SILENCES = timedelta(days=7)
 
 
 @dataclass
@@ -96,6 +98,8 @@ def run_pass(
     announce_silences(db, now, report)
     run_budgets(db, cache, now, report)
     run_digests(rt, now, report)
+    O.prune(db, now - KEEP_DELIVERED)
+    S.forget_silences(db, now - KEEP_ENDED_SILENCES)
     report.asked = cache.asked
     if dispatch:
         ours = lambda: keep_going() and O.take_lease(db, holder, rt.clock.now(), LEASE_TTL)  # noqa: E731
