@@ -61,6 +61,8 @@ def sandbox_process(records: int, days: int = 30) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def client(url: str, counter: Counter, page_size: int = 100) -> RevClient:
@@ -108,6 +110,7 @@ def run(records: int, *, naive: bool = True) -> dict[str, float]:
             pager = client(url, naive_counter)
             figures["naive_s"], _ = timed(partial(lambda: summarize(pager.records(last_30d()))))
             figures["naive_requests"] = naive_counter.requests
+            pager.close()
         api.close()
     report(figures)
     return figures

@@ -1,0 +1,27 @@
+"""A small-size run of every benchmark, so they cannot rot; speed itself is not asserted here."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import ack, speed
+
+
+@pytest.mark.slow
+def test_speed_benchmark_runs_and_the_warm_answer_costs_no_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = speed.run(3000)
+    assert figures["records"] >= 2900
+    assert figures["warm_requests"] == 0
+    assert figures["naive_requests"] >= figures["records"] / 100
+    printed = capsys.readouterr().out
+    assert "warm vs naive" in printed and "of the ceiling" in printed
+
+
+@pytest.mark.slow
+def test_ack_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = ack.run(3000, n=10)
+    assert 0 < figures["warm_p50"] <= figures["warm_p99"] < 3
+    assert figures["sync_p99"] < 3
+    assert "p99 during sync" in capsys.readouterr().out
