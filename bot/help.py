@@ -18,6 +18,18 @@ COMMANDS = {
     "trend": "Hourly or daily spend as a sparkline and a chart: `trend last 14d by day`.",
     "export": "A CSV of the matching records, sent to your DMs.",
     "help": "`help filters`, `help windows`, or `help KEY` for one filter.",
+    "rule": (
+        "`rule add NAME when cost > 50 per 1h [by model] [FILTER...] [every 5m] [in #channel]`; "
+        "also error-rate, errors, images, cost-per-image and `cost rises 50% vs last week`. "
+        "`rule list|show|delete|pause|resume|test|backtest NAME` (admins change rules)."
+    ),
+    "budget": "`budget NAME 500 per day|week|month [FILTER...] [at 50,80,100] [tz ZONE] [in #ch]`.",
+    "digest": (
+        "`digest daily at 09:00 [tz ZONE] [FILTER...] [skip-empty] [in #channel]`, "
+        "`digest weekly on MON at 09:00`, `digest off`, `digest now`, `digest status`."
+    ),
+    "silence": "`silence NAME [GROUP] for 2h [reason ...]`: no posts for that rule until then.",
+    "unsilence": "`unsilence NAME [GROUP]`: end a silence early.",
 }
 
 WINDOWS = (

@@ -77,3 +77,17 @@ def test_slack_dates_carry_a_fallback_in_the_asked_zone() -> None:
 
 def test_escape_only_touches_slacks_control_characters() -> None:
     assert escape("a<b>&c *d*") == "a&lt;b&gt;&amp;c *d*"
+
+
+def test_every_verb_and_filter_has_help() -> None:
+    from bot.help import COMMANDS, help_reply
+    from bot.parse import VERBS
+    from revenium import params as P
+
+    assert set(VERBS) <= set(COMMANDS)
+    listed = blocks_to_text(help_reply("filters").blocks)
+    for p in P.PARAMS:
+        if p.role not in (P.Role.TEAM, P.Role.PAGING):
+            assert f"`{p.name}:`" in listed
+    for alias in ("org", "env", "subtype", "billing-skipped", "tx"):
+        assert f"`{alias}:`" in listed
