@@ -7,22 +7,15 @@ fake clock), so the messages listed are the ones a live run would have posted.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alert_render import payload
-from bot.fetching import SourceCache
 from bot.fmt import local
-from bot.replay import HistoryFetch
+from bot.replay import backtest_messages
 from bot.terminal import blocks_to_text
-from revenium import params as P
-from revenium.figures import Summary, group, summarize
-from revenium.query import Query, Window
-from revenium.records import Record, field
 from revenium.source import MetricsSource
-from rules.engine import backtest
 from rules.model import Rule
 from rules.notification import NoteKind, Notification
 
@@ -39,48 +32,9 @@ class Replayed:
 
 
 def replay(rule: Rule, source: MetricsSource, start: datetime, end: datetime) -> list[Replayed]:
-    """Every message `rule` would have sent over [start, end), rendered as a live pass would
-    (top contributors included). History is read once (bot/replay.py's HistoryFetch)."""
-    earliest = start - rule.settle - rule.per
-    if rule.baseline is not None:
-        earliest -= rule.baseline.shift
-    span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
-    cache = SourceCache(HistorySource(HistoryFetch.read(source, rule.query, span), rule.query))
-    found = backtest(rule, cache.fetch(rule.by), start, end,
-                     contributors=cache.contributors(rule.by))  # fmt: skip
-    return [Replayed(at, note, payload(note, rule)) for at, note in found]
-
-
-@dataclass(frozen=True)
-class HistorySource:
-    """Summary and grouped figures answered from history read once with `base`'s filters.
-
-    A query may add exact filters of its own (top contributors add the alert's group):
-    those are applied here, since the records were read without them.
-    """
-
-    history: HistoryFetch
-    base: Query
-
-    def summary(self, query: Query) -> Summary:
-        return summarize(self._chosen(query))
-
-    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]:
-        path = P.param(dimension).field
-        assert path is not None
-        return group(self._chosen(query), path)
-
-    def _chosen(self, query: Query) -> list[Record]:
-        assert query.window is not None
-        times, records = self.history.times, self.history.records
-        lo, hi = bisect_left(times, query.window.start), bisect_left(times, query.window.end)
-        extra = [(P.param(n).field or n, v) for n, v in query.filters
-                 if (n, v) not in self.base.filters]  # fmt: skip
-        return [
-            r
-            for r in records[lo:hi]
-            if query.accepts(r) and all(field(r, path) == v for path, v in extra)
-        ]
+    """Every message `rule` would have sent over [start, end), rendered as a live pass would."""
+    return [Replayed(at, note, payload(note, rule))
+            for at, note in backtest_messages(rule, source, start, end)]  # fmt: skip
 
 
 def parse_since(text: str) -> timedelta:

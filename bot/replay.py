@@ -17,7 +17,7 @@ from bot.fetching import SourceCache
 from revenium import params as P
 from revenium.figures import Summary, group, summarize
 from revenium.query import Query, Window
-from revenium.records import Record, parse_time
+from revenium.records import Record, field, parse_time
 from revenium.source import MetricsSource
 from rules.engine import backtest
 from rules.model import Rule
@@ -32,15 +32,21 @@ class TooMuchHistory(Exception):
     """More records than a backtest holds in memory; the message says how to narrow it."""
 
 
-@dataclass
-class HistoryFetch:
-    """Answers any window inside the records read, as the source would (filters applied)."""
+@dataclass(frozen=True)
+class History:
+    """The records of a span, read once with `base`'s filters, answering `summary` and
+    `grouped` for any window inside it as the source would.
+
+    A query may add exact filters of its own (top contributors add the alert's group):
+    those are applied here, since the records were read without them.
+    """
 
     records: list[Record]
     times: list[datetime]
+    base: Query
 
     @classmethod
-    def read(cls, source: MetricsSource, query: Query, window: Window) -> HistoryFetch:
+    def read(cls, source: MetricsSource, query: Query, window: Window) -> History:
         found = source.records(query.with_window(window), limit=MAX_RECORDS + 1)
         if len(found) > MAX_RECORDS:
             raise TooMuchHistory(
@@ -48,18 +54,41 @@ class HistoryFetch:
                 "filters or the backtest window"
             )
         pairs = sorted(((parse_time(r["requestTime"]), r) for r in found), key=lambda p: p[0])
-        return cls([r for _, r in pairs], [t for t, _ in pairs])
+        return cls([r for _, r in pairs], [t for t, _ in pairs], query)
 
-    def __call__(self, query: Query) -> list[tuple[Group, Summary]]:
+    def summary(self, query: Query) -> Summary:
+        return summarize(self._chosen(query))
+
+    def grouped(self, query: Query, dimension: str) -> list[tuple[Group, Summary]]:
+        path = P.param(dimension).field
+        assert path is not None
+        return group(self._chosen(query), path)
+
+    def _chosen(self, query: Query) -> list[Record]:
         assert query.window is not None
         lo = bisect_left(self.times, query.window.start)
         hi = bisect_left(self.times, query.window.end)
-        chosen = [r for r in self.records[lo:hi] if query.accepts(r)]
-        if query.group_by is None:
-            return [(None, summarize(chosen))]
-        path = P.param(query.group_by).field
-        assert path is not None
-        return group(chosen, path)
+        extra = [(P.param(n).field or n, v) for n, v in query.filters
+                 if (n, v) not in self.base.filters]  # fmt: skip
+        return [
+            r
+            for r in self.records[lo:hi]
+            if query.accepts(r) and all(field(r, path) == v for path, v in extra)
+        ]
+
+
+def backtest_messages(
+    rule: Rule, source: MetricsSource, start: datetime, end: datetime
+) -> list[tuple[datetime, Notification]]:
+    """Every message `rule` would have sent over [start, end): the live pass's evaluator,
+    state machine and top contributors, on a fake clock over history read once."""
+    earliest = start - rule.settle - rule.per
+    if rule.baseline is not None:
+        earliest -= rule.baseline.shift
+    span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
+    cache = SourceCache(History.read(source, rule.query, span))
+    return backtest(rule, cache.fetch(rule.by), start, end,
+                    contributors=cache.contributors(rule.by))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,12 +111,7 @@ class BacktestResult:
 
 def run_backtest(rule: Rule, source: MetricsSource, window: Window) -> BacktestResult:
     """What `rule` would have posted over `window`, from history read once."""
-    earliest = window.start - rule.settle - rule.per
-    if rule.baseline is not None:
-        earliest -= rule.baseline.shift
-    span = Window(earliest, max(window.end - rule.settle, earliest + timedelta(seconds=1)))
-    fetch = HistoryFetch.read(source, rule.query, span)
-    messages = backtest(rule, fetch, window.start, window.end)
+    messages = backtest_messages(rule, source, window.start, window.end)
     return BacktestResult(window, messages, episodes(messages))
 
 
