@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot import fmt, render
-from bot.blocks import section
+from bot.blocks import section, slack_date
 from bot.errors import NotFound, UsageError
 from bot.help import help_reply
 from bot.parse import Command
@@ -37,7 +37,7 @@ def freshness(source: MetricsSource, now: datetime) -> str:
     if synced is None:
         return "live from Revenium"
     age = max(0, int((now - synced).total_seconds()))
-    return f"data as of {fmt.local(synced, 'UTC', '%H:%M:%S')} UTC ({age} s old)"
+    return f"data as of {slack_date(synced, 'UTC', '{time_secs}')} ({age} s old)"
 
 
 def summary(cmd: Command, source: MetricsSource, now: datetime) -> Reply:

@@ -1,0 +1,59 @@
+"""The console speaks the same language with the same answers, and never shows a traceback."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.commands import Runtime, handle
+from bot.config import Settings
+from bot.console import run_console
+from bot.reply import Context
+from bot.runtime import build_runtime
+from bot.terminal import blocks_to_text
+from revenium.clock import FakeClock
+from revenium.sandbox.core import Sandbox
+from revenium.sandbox.server import serve
+from revenium.secret import Secret
+
+KEY, TEAM = "sk-console-1", "Tm8xQp2v"
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    box = Sandbox.seeded(
+        seed=2, days=5, per_day=150, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
+    )
+    with serve(box) as server:
+        settings = replace(
+            Settings(),
+            revenium_api_url=server.url,
+            revenium_team_id=TEAM,
+            revenium_api_key=Secret(KEY),
+            db_path=str(tmp_path / "c.db"),
+        )
+        rt = build_runtime(settings, FakeClock(NOW))
+        yield rt
+        rt.source.close()
+    box.close()
+
+
+def test_console_answers_like_the_command_and_survives_mistakes(runtime: Runtime) -> None:
+    lines = (
+        "summary last 3d\n/imgmetrics top model 2 last 3d\nsummary modle:dall-e-3\n\nshow Nope\n"
+    )
+    out = io.StringIO()
+    run_console(runtime, io.StringIO(lines), out)
+    shown = out.getvalue()
+    direct = blocks_to_text(handle("summary last 3d", Context(), runtime).blocks)
+    assert shown.startswith(direct)  # the very text the command renders
+    assert "Top model by cost" in shown
+    assert "Unknown filter `modle` — did you mean `model`?" in shown
+    assert "No record with id `Nope`" in shown
+    assert "Traceback" not in shown
