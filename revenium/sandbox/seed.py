@@ -141,6 +141,7 @@ def generate(conn: sqlite3.Connection, *, seed: int, days: int, per_day: int, en
         schema.create(conn, indexes=False)
         schema.drop_indexes(conn)
         _insert(conn, rows)
+        schema.fill_json(conn)
         schema.create_indexes(conn)
     return n
 
@@ -234,4 +235,5 @@ def add_records(conn: sqlite3.Connection, records: Iterable[Record]) -> int:
             for k, r in enumerate(records)
         ]
         conn.executemany(schema.INSERT, rows)
+        schema.fill_json(conn)
     return len(rows)
