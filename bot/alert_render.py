@@ -27,6 +27,7 @@ from bot.notice_render import (
 from bot.query_text import format_query
 from revenium import params as P
 from revenium.query import Query
+from rules.engine import DELETED_BY
 from rules.model import Budget, Kind, Rule
 from rules.notification import NoteKind, Notification
 from rules.silences import Silence
@@ -126,8 +127,11 @@ def resolved(note: Notification, rule: Rule | None) -> Message:
 
 def resolved_reply(note: Notification, rule: Rule | None) -> Message:
     tz = _tz(note, rule)
-    why = B.escape(note.detail or "below the recovery threshold")
-    now = f"{_value(rule, note.value)} {_window_words(note)}"
+    if note.detail.startswith(DELETED_BY):
+        why = DELETED_BY + user(note.detail.removeprefix(DELETED_BY))
+    else:
+        why = B.escape(note.detail or "below the recovery threshold")
+    now = f"{_value(rule, note.value)} {_window_words(note)}".rstrip()
     body = (
         f"Resolved at {B.slack_date(note.at, tz)}: {why} — now {now}"
         f" ({_recovers(note, rule)}); peak was {_value(rule, note.peak)}."

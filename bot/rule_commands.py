@@ -43,11 +43,12 @@ from bot.query_text import key_of
 from bot.replay import BacktestResult, TooMuchHistory, preview, run_backtest
 from bot.reply import Context, Reply
 from bot.rule_parse import DEFAULT_BACKTEST, parse_action
+from bot.scheduler import outgoing
 from bot.suggest import closest
 from revenium import params as P
 from revenium.query import Window
 from rules.budgets import budget_query, budget_status
-from rules.engine import SOURCE_ERRORS
+from rules.engine import SOURCE_ERRORS, retire
 from rules.model import Budget, Rule
 from rules.silences import Silence
 from rules.thresholds import Group
@@ -127,7 +128,13 @@ def rule_verb(action: RuleVerb, call: Call) -> Reply:
 
 
 def delete(name: str, call: Call) -> Reply:
-    if A.delete_rule(call.db, name):
+    rule = A.get_rule(call.db, name)
+    resolves = [] if rule is None else [
+        outgoing(n, rule=rule)
+        for n in retire(rule, A.load_states(call.db, name), call.now,
+                        call.ctx.user)
+    ]  # fmt: skip
+    if A.delete_rule(call.db, name, outgoing=resolves, now=call.now):
         note(call, "rule delete", name)
         return CR.done_reply(msg.deleted("Rule", name))
     if BG.delete_budget(call.db, name):

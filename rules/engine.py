@@ -229,6 +229,34 @@ class SourceHealth:
         return cls(datetime.fromisoformat(since) if since else None, data.get("error"))
 
 
+DELETED_BY = "rule deleted by "  # + the user id: the `detail` of a retiring resolve
+
+
+def retire(
+    rule: Rule, states: Mapping[Group, InstanceState], now: datetime, user: str
+) -> list[Notification]:
+    """Resolves for the alerts of `rule` still open in their channel, as `user` deletes
+    the rule: a deleted rule must not leave its messages red for good."""
+    return [
+        Notification(
+            kind=NoteKind.RESOLVED,
+            subject=rule.name,
+            slot=slot_of(st.fired_at),
+            at=now,
+            channel=rule.channel,
+            group=group,
+            value=st.last_value,
+            threshold=rule.threshold,
+            recovery_threshold=rule.recovery_threshold,
+            fired_at=st.fired_at,
+            peak=st.peak_value,
+            detail=DELETED_BY + user,
+        )
+        for group, st in states.items()
+        if st.is_open and st.notified and st.fired_at is not None
+    ]
+
+
 def source_events(
     health: SourceHealth, results: Iterable[EvaluationResult], now: datetime
 ) -> tuple[SourceHealth, list[Notification]]:

@@ -108,12 +108,18 @@ def set_paused(db: Database, name: str, paused: bool, now: datetime) -> bool:
     return True
 
 
-def delete_rule(db: Database, name: str) -> bool:
-    """Forget a rule, its states, evaluations and silences; delivered history stays."""
+def delete_rule(
+    db: Database, name: str, *, outgoing: Sequence[Outgoing] = (), now: datetime | None = None
+) -> bool:
+    """Forget a rule, its states, evaluations and silences; delivered history stays.
+
+    `outgoing` (the resolves of its open alerts) is queued in the same transaction."""
     with write_txn(db):
         gone = db.conn.execute("DELETE FROM alert_rules WHERE name = ?", (name,)).rowcount
         for table in ("alert_states", "alert_evaluations", "alert_silences"):
             db.conn.execute(f"DELETE FROM {table} WHERE rule = ?", (name,))
+        if gone and outgoing and now is not None:
+            enqueue(db, outgoing, now)
     return gone > 0
 
 

@@ -135,3 +135,24 @@ def test_a_silence_suppresses_is_announced_and_its_end_is_said_once(world: World
     assert texts[0].startswith("🔕 Silenced for dall-e-3 by @U0MARIA until")
     assert texts[1].startswith("The silence set by @U0MARIA has ended and the alert is still")
     assert len(world.top_level()) == 1
+
+
+def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(world: World) -> None:
+    from bot.commands import handle
+    from bot.reply import Context
+
+    background(world)
+    spike(world, -H, 3 * H)
+    proc = world.process()
+    proc.add_rule(spend_rule())
+    proc.run_until(T0 + 30 * M)
+    (alert,) = world.top_level()
+    assert alert["text"].startswith("🔴 runaway")
+    handle("rule delete runaway", Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    proc.tick()  # the next pass delivers the queued resolve; the rule itself is gone
+    edited = world.slack.message(CHANNEL, alert["ts"])
+    assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
+    (reply,) = world.replies(alert["ts"])
+    assert "rule deleted by U_CONSOLE — now $120.00 (resolves below $45.00)" in reply["text"]
+    proc.run_until(T0 + 2 * H)
+    assert len(world.top_level()) == 1  # and nothing more is ever posted for it
