@@ -9,6 +9,7 @@ Prints the distinct questions a pass asks (rules sharing filters and window shar
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 import time
@@ -95,7 +96,7 @@ def main(n: int) -> None:
     rt = Runtime(Settings(), clock, source, OneDatabase(db))  # type: ignore[arg-type]
     for rule in rules(n):
         A.add_rule(db, rule, NOW)
-    quiet = ConsoleNotifier(open("/dev/null", "w"))  # noqa: SIM115
+    quiet = ConsoleNotifier(io.StringIO())
     _prewarm(source, rt, n)
     labels = ("all pending", "623 fire: render + queue", "all firing, quiet", "some resolve")
     for label in labels:
@@ -108,6 +109,8 @@ def main(n: int) -> None:
               f"{report.asked:3}  source misses {missed:3}  queued {report.queued}")  # fmt: skip
         clock.advance(timedelta(minutes=5))
         _prewarm(source, rt, n)
+    db.close()
+    box.close()
 
 
 def _prewarm(source: WarmSource, rt: Runtime, n: int) -> None:

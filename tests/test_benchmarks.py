@@ -25,3 +25,12 @@ def test_ack_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 < figures["warm_p50"] <= figures["warm_p99"] < 3
     assert figures["sync_p99"] < 3
     assert "p99 during sync" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_scheduler_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import scheduler_bench
+
+    scheduler_bench.main(50)
+    printed = capsys.readouterr().out
+    assert "all pending" in printed and "some resolve" in printed
