@@ -141,7 +141,8 @@ class MirroredSource:
                 mirror.upsert(self.team, pending, batch=WRITE_BATCH, refresh=False)
                 pending.clear()
 
-        self.read(Window(start, now), store)
-        mirror.upsert(self.team, pending, batch=WRITE_BATCH)  # the rest, then rollups once
+        with mirror.bulk():
+            self.read(Window(start, now), store)
+            mirror.upsert(self.team, pending, batch=WRITE_BATCH)  # the rest, then rollups once
         mirror.set_coverage(self.team, start, now)
         mirror.retain(horizon - timedelta(days=1))

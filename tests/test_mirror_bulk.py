@@ -1,0 +1,50 @@
+"""The mirror's cold-load path: new ids are inserted outright, a batch that repeats one replaces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from revenium.clock import FakeClock
+from revenium.figures import summarize
+from revenium.query import Query, Window
+from storage.db import open_db
+from storage.mirror import Mirror
+from tests import mirror_kit as K
+
+TEAM = "TEAMA"
+ALL = Query(window=Window(K.BASE - timedelta(days=1), K.BASE + timedelta(days=4)))
+
+
+def _mirror() -> Mirror:
+    return Mirror(open_db(":memory:"), FakeClock(datetime(2026, 11, 3, tzinfo=UTC)))
+
+
+def test_a_batch_mixing_new_and_known_ids_replaces_the_known_ones() -> None:
+    mirror = _mirror()
+    records = K.make_records(seed=11, count=300)
+    mirror.upsert(TEAM, records[:100])
+    changed = {**records[50], K.COST or "": 7.25}
+    mirror.upsert(TEAM, [*records[100:], changed], batch=1000)
+    rows = mirror.db.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    assert rows == 300
+    assert mirror.get(changed["id"]) == changed
+    expected = [*records[:50], changed, *records[51:]]
+    assert mirror.summary(TEAM, ALL) == summarize(expected)
+
+
+def test_the_same_ids_in_another_team_are_new_there() -> None:
+    mirror = _mirror()
+    records = K.make_records(seed=12, count=50)
+    mirror.upsert(TEAM, records)
+    mirror.upsert("TEAMB", records)
+    assert mirror.summary("TEAMB", ALL) == mirror.summary(TEAM, ALL) == summarize(records)
+
+
+def test_bulk_settings_are_restored_afterwards() -> None:
+    mirror = _mirror()
+    conn = mirror.db.conn
+    before = [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size",)]
+    with mirror.bulk():
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] != before[0]
+        mirror.upsert(TEAM, K.make_records(seed=13, count=20))
+    assert [conn.execute("PRAGMA cache_size").fetchone()[0]] == before
