@@ -39,5 +39,5 @@ def fail(message: str, code: int, as_json: bool = False) -> NoReturn:
     if as_json:
         click.echo(json.dumps({"error": {"message": message}}))
     else:
-        click.echo(f"⚠ {message}", err=True)
+        click.echo(message if message.startswith("⛔") else f"⚠ {message}", err=True)
     sys.exit(code)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import Runtime, handle
-from bot.errors import UserError
+from bot.errors import UserError, shown
 from bot.reply import Context, Reply
 from bot.terminal import blocks_to_text
 from revenium.errors import ReveniumError
@@ -49,7 +49,7 @@ def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
         try:
             show(handle(text, ctx, rt), out, files_dir)
         except UserError as e:
-            out.write(f"⚠ {e.message}\n")
+            out.write(shown(e) + "\n")
         except ReveniumError as e:
             out.write(f"⚠ Revenium: {e}\n")
         except sqlite3.Error as e:

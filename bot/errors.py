@@ -27,3 +27,8 @@ class NotFound(UserError):
 
 class Refusal(UserError):
     pass
+
+
+def shown(error: UserError) -> str:
+    """How a user error reads in a reply: refusals carry their own ⛔, the rest get a ⚠."""
+    return error.message if isinstance(error, Refusal) else f"⚠ {error.message}"

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.commands import Runtime, handle
 from bot.config import Settings
-from bot.errors import Refusal, UserError
+from bot.errors import UserError, shown
 from bot.reply import Attachment, Context, Reply
 from revenium.errors import ReveniumError
 
@@ -91,10 +91,8 @@ def answer_click(action_id: str, value: str, ctx: Context, rt: Runtime) -> Reply
 def _answered(work: Callable[[], Reply]) -> Reply | str:
     try:
         return work()
-    except Refusal as e:  # already says what it is: "⛔ Only imgmetrics admins can …"
-        return e.message
     except UserError as e:
-        return f"⚠ {e.message}"
+        return shown(e)
     except ReveniumError as e:
         return f"⚠ Revenium: {e}"
 
