@@ -31,6 +31,7 @@ DIMS: tuple[str, ...] = tuple(
 )  # fmt: skip
 _DIM_COLUMNS = tuple(C.column(name).name for name in DIMS)
 _CHUNK_HOURS = 72  # hours rebuilt per write transaction: bounds how long the lock is held
+_READ_HOURS = 24  # hours of raw rows held in memory at once while rebuilding
 
 
 def cube(query: Query, dimension: str | None) -> str | None:
@@ -108,19 +109,32 @@ def _rebuild(db: Database, team: str, start: int, end: int) -> None:
 
 
 def _aggregate(db: Database, team: str, start: int, end: int) -> list[tuple[Any, ...]]:
-    """Rollup rows for [start, end), in one pass over its raw rows."""
-    figures = f"{C.COST}, {C.IMAGES}, {C.REQUESTED}, {C.IS_ERROR}, {C.DURATION}"
-    sql = f"SELECT {C.TIME}, {', '.join(_DIM_COLUMNS)}, {figures} FROM records"
+    """Rollup rows for [start, end), a day of raw rows at a time (bounded memory)."""
+    from storage import cubes  # numpy loads only when rollups are rebuilt
+
+    figures = f"{C.DURATION}, {C.COST}, {C.IMAGES}, {C.REQUESTED}, {C.IS_ERROR}"
+    sql = f"SELECT {C.TIME}, {figures}, {', '.join(_DIM_COLUMNS)} FROM records"
     sql += f" WHERE team = ? AND {C.TIME} >= ? AND {C.TIME} < ?"
+    out: list[tuple[Any, ...]] = []
+    for lo in range(start, end, _READ_HOURS * HOUR):
+        rows = db.conn.execute(sql, (team, lo, min(end, lo + _READ_HOURS * HOUR))).fetchall()
+        try:
+            out.extend(cubes.cube_rows(team, (TOTAL, *DIMS), HOUR, rows))
+        except cubes.Unsupported:
+            out.extend(_aggregate_rows(team, rows))
+    return out
+
+
+def _aggregate_rows(team: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The same rows, one record at a time: for values numpy cannot hold exactly."""
     acc: dict[tuple[int, int, Any], list[Any]] = {}
-    width = len(DIMS)
-    for row in db.conn.execute(sql, (team, start, end)):
+    for row in rows:
         hour = floor_hour(row[0])
-        cost, images, requested, is_error, duration = row[width + 1 :]
+        duration, cost, images, requested, is_error = row[1:6]
         cost = float(cost or 0.0)
         images, requested = int(images or 0), int(requested or 0)
         shortfall = max(0, requested - images)
-        values = (None, *row[1 : width + 1])
+        values = (None, *row[6:])
         for i, value in enumerate(values):
             a = acc.get((i, hour, value))
             if a is None:
