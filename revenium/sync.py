@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from revenium.client import Page, RevClient
 from revenium.query import Query, Window
@@ -24,6 +25,7 @@ CONCURRENCY = 16
 
 Sink = Callable[[list[Record]], None]
 Progress = Callable[[int, int], None]  # (records so far, records expected so far)
+Prepare = Callable[[list[Record]], Any]  # runs on the worker thread that read the page
 
 
 @dataclass
@@ -46,36 +48,41 @@ def slices(window: Window, length: timedelta = SLICE) -> list[Window]:
 def sync_window(
     client: RevClient,
     window: Window,
-    sink: Sink,
+    sink: Callable[[Any], None],
     *,
     query: Query | None = None,
     page_size: int = PAGE_SIZE,
     concurrency: int = CONCURRENCY,
     slice_length: timedelta = SLICE,
     progress: Progress | None = None,
+    prepare: Prepare | None = None,
 ) -> SyncStats:
-    """Every record of `window` (and `query`'s filters) into `sink`; raises if any page fails."""
+    """Every record of `window` (and `query`'s filters) into `sink`; raises if any page fails.
+
+    With `prepare`, each page's records are passed through it on the worker thread that
+    read them (so that work overlaps the sink's) and the sink receives what it returns.
+    """
     base = replace(query or Query(), sort=(("requestTime", "asc"),), strict=())
     stats = SyncStats()
     todo: deque[tuple[Query, int, int]] = deque(
         (base.with_window(part), 0, page_size) for part in slices(window, slice_length)
     )
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sync") as pool:
-        running: dict[Future[Page], Query] = {}
+        running: dict[Future[_Fetched], Query] = {}
         try:
             while todo or running:
                 # Backpressure: never more pages in flight than workers, so memory holds
                 # at most `concurrency` pages however slow the sink is.
                 while todo and len(running) < concurrency:
                     q, number, size = todo.popleft()
-                    running[pool.submit(client.page, q, number, size)] = q
+                    running[pool.submit(_fetch, client, q, number, size, prepare)] = q
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     q = running.pop(future)
-                    page = future.result()
+                    page, count, payload = future.result()
                     stats.requests += 1
-                    stats.records += len(page.records)
-                    sink(page.records)
+                    stats.records += count
+                    sink(payload)
                     if page.number == 0:
                         stats.expected += page.total_elements
                         todo.extend((q, n, page.size) for n in range(1, page.total_pages))
@@ -86,3 +93,15 @@ def sync_window(
                 future.cancel()  # a failed page fails the sync: stop reading the rest
             raise
     return stats
+
+
+_Fetched = tuple[Page, int, Any]  # the page (its records dropped once prepared), count, payload
+
+
+def _fetch(
+    client: RevClient, query: Query, number: int, size: int, prepare: Prepare | None
+) -> _Fetched:
+    page = client.page(query, number, size)
+    if prepare is None:
+        return page, len(page.records), page.records
+    return replace(page, records=[]), len(page.records), prepare(page.records)

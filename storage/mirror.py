@@ -36,6 +36,7 @@ from storage.txn import read_txn, write_txn
 OVERLAP = timedelta(minutes=10)  # re-read before the watermark: rows can arrive late
 ERROR_REASON = P.param("errorReason").name
 Order = tuple[tuple[str, Literal["asc", "desc"]], ...]
+Prepared = dict[str, tuple[tuple[Any, ...], str]]  # id -> (records row, JSON text)
 _DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
 _INSERT = (
     f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({', '.join('?' * len(C.ROW_NAMES))})"
@@ -68,26 +69,24 @@ class Mirror:
         count = 0
         stream = iter(records)
         while chunk := list(islice(stream, batch)):
-            self._upsert_batch(team_id, chunk)
+            self.write(team_id, prepare(team_id, chunk))
             count += len(chunk)
         if refresh:
             R.refresh(self.db, team_id)
         return count
 
-    def _upsert_batch(self, team: str, chunk: list[Record]) -> None:
-        latest = {}  # id -> (row, record); the last copy of an id wins
-        for record in chunk:
-            row = C.row(team, record)
-            latest[row[2]] = (row, record)
-        rows = [row for row, _ in latest.values()]
-        texts = [(key, team, C.to_json(record)) for key, (_, record) in latest.items()]
-        conn = self.db.conn
+    def write(self, team: str, rows: Prepared) -> None:
+        """Insert or replace prepared rows (see `prepare`) in one transaction; rollups wait."""
+        if not rows:
+            return
+        table = [row for row, _ in rows.values()]
+        texts = [(key, team, text) for key, (_, text) in rows.items()]
         with write_txn(self.db):
-            old = [] if self._insert_new(rows) else self._replace(team, list(latest), rows)
-            conn.executemany(
+            old = [] if self._insert_new(table) else self._replace(team, list(rows), table)
+            self.db.conn.executemany(
                 "INSERT OR REPLACE INTO records_json (id, team, json) VALUES (?, ?, ?)", texts
             )
-            R.mark(self.db, team, [*old, *(row[1] for row in rows)])
+            R.mark(self.db, team, [*old, *(row[1] for row in table)])
 
     def _insert_new(self, rows: list[tuple[Any, ...]]) -> bool:
         """Insert rows none of whose ids the team has yet (a cold load); False if one existed."""
@@ -125,9 +124,9 @@ class Mirror:
             for (name, _), value in zip(_BULK, saved, strict=True):
                 conn.execute(f"PRAGMA {name} = {int(value)}")
 
-    def refresh(self) -> int:
-        """Rebuild any rollup hours left dirty (e.g. by an interrupted upsert)."""
-        return R.refresh(self.db)
+    def refresh(self, team_id: str | None = None) -> int:
+        """Rebuild rollup hours left dirty (by `write`, or an interrupted upsert); all teams'."""
+        return R.refresh(self.db, team_id)
 
     def retain(self, before: datetime) -> int:
         """Delete rows older than `before` (all teams); coverage shrinks to match."""
@@ -230,6 +229,15 @@ class Mirror:
             sql, args = sql + " AND team = ?", (record_id, team_id)
         row = self.db.conn.execute(sql + " LIMIT 1", args).fetchone()
         return None if row is None else json.loads(row[0])
+
+
+def prepare(team: str, records: Iterable[Record]) -> Prepared:
+    """Records as rows and JSON text, by id (the last copy wins); pure, so any thread may."""
+    out: Prepared = {}
+    for record in records:
+        row = C.row(team, record)
+        out[row[2]] = (row, C.to_json(record))
+    return out
 
 
 def _order_by(order: Order) -> tuple[str, list[Any]]:

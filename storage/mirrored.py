@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlite_utils import Database
@@ -22,12 +23,19 @@ from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
 from revenium.source import MetricsSource
-from storage.mirror import OVERLAP, Mirror
+from storage.mirror import OVERLAP, Mirror, Prepared, prepare
 
 WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memory
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
-Sink = Callable[[list[Record]], None]
-ReadWindow = Callable[[Window, Sink], object]  # e.g. revenium.sync.sync_window bound to a client
+Sink = Callable[[Any], None]
+Prepare = Callable[[list[Record]], Any]
+
+
+class ReadWindow(Protocol):
+    """Reads a window into `sink`, each page through `prepare` first (revenium.sync.sync_window
+    bound to a client); preparing on the reading threads overlaps it with the writes."""
+
+    def __call__(self, window: Window, sink: Sink, *, prepare: Prepare | None = None) -> object: ...
 
 
 class Databases(Protocol):
@@ -133,16 +141,17 @@ class MirroredSource:
         else:
             start = mark - OVERLAP
 
-        pending: list[Record] = []
+        pending: Prepared = {}
 
-        def store(page: list[Record]) -> None:
-            pending.extend(page)
+        def store(rows: Prepared) -> None:
+            pending.update(rows)  # a later copy of an id replaces the earlier one
             if len(pending) >= WRITE_BATCH:
-                mirror.upsert(self.team, pending, batch=WRITE_BATCH, refresh=False)
+                mirror.write(self.team, pending)
                 pending.clear()
 
         with mirror.bulk():
-            self.read(Window(start, now), store)
-            mirror.upsert(self.team, pending, batch=WRITE_BATCH)  # the rest, then rollups once
+            self.read(Window(start, now), store, prepare=partial(prepare, self.team))
+            mirror.write(self.team, pending)
+            mirror.refresh(self.team)  # rollups once, at the end
         mirror.set_coverage(self.team, start, now)
         mirror.retain(horizon - timedelta(days=1))
