@@ -1,8 +1,8 @@
 """The local metrics mirror: API records kept in SQLite, answering queries without the API.
 
-Writes: `upsert` by id in bounded batches, `set_coverage` after a complete read,
-`retain` to forget old rows. Reads: `summary`, `grouped`, `series`,
-`errors_by_reason`, `records`, `get`: inside a covered window (`covers`), each equals
+Writes: `upsert` by id in bounded batches (or `prepare` on any thread, then `write`),
+`set_coverage` after a complete read, `retain` to forget old rows. Reads: `summary`,
+`grouped`, `series`, `errors_by_reason`, `records`, `get`: inside a covered window, each equals
 `revenium.figures` over what the API returns for the query. One Mirror per thread (db.py).
 """
 
@@ -125,7 +125,7 @@ class Mirror:
                 conn.execute(f"PRAGMA {name} = {int(value)}")
 
     def refresh(self, team_id: str | None = None) -> int:
-        """Rebuild rollup hours left dirty (by `write`, or an interrupted upsert); all teams'."""
+        """Rebuild the team's dirty rollup hours (None: every team's), e.g. after `write`s."""
         return R.refresh(self.db, team_id)
 
     def retain(self, before: datetime) -> int:
