@@ -16,7 +16,7 @@ import click
 
 from bot.cli_common import clock_from, fail, load_settings
 from bot.commands import Runtime
-from bot.console import run_console
+from bot.console import SyncProgress, run_console
 from bot.errors import UserError
 from bot.reply import Context
 from revenium.clock import SystemClock
@@ -130,7 +130,7 @@ def console() -> None:
 
     settings = load_settings()
     try:
-        runtime = build_runtime(settings, SystemClock())
+        runtime = build_runtime(settings, SystemClock(), progress=SyncProgress())
     except UserError as e:
         fail(e.message, 2)
     _console_with_scheduler(runtime)
@@ -146,6 +146,51 @@ def _console_with_scheduler(runtime: Runtime) -> None:
         run_console(runtime)
     finally:
         scheduler.stop()
+
+
+@main.command()
+@click.option("--since", default="30d", show_default=True,
+              help="How far back to read: 30d, 12h, 2w (the mirror keeps 35 days).")  # fmt: skip
+def sync(since: str) -> None:
+    """Read recent records into the local mirror now, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from bot.backtest import parse_since
+    from bot.runtime import build_runtime
+    from storage.mirrored import HISTORY, MirroredSource
+
+    try:
+        span = parse_since(since)
+        if span > HISTORY:
+            raise ValueError(since)
+    except ValueError:
+        raise click.BadParameter(
+            f"`{since}`: give a span up to {HISTORY.days}d, e.g. 30d or 12h "
+            "(the mirror keeps that much)",
+            param_hint="--since",
+        ) from None
+    settings = load_settings()
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("records", total=None)
+
+        def advance(done: int, expected: int) -> None:
+            bar.update(task, completed=done, total=max(done, expected))
+
+        try:
+            runtime = build_runtime(settings, SystemClock(), progress=advance)
+        except UserError as e:
+            fail(e.message, 2)
+        source = runtime.source
+        assert isinstance(source, MirroredSource)
+        try:
+            source.sync_now(span)
+        except ReveniumError as e:
+            fail(str(e), 1)
+        except sqlite3.Error as e:
+            fail(f"storage failed: {e}", 1)
+        finally:
+            source.close()
 
 
 SANDBOX_OPTIONS = [
@@ -201,7 +246,7 @@ def demo(seed: int, days: int, per_day: int) -> None:
             db_path=str(Path(scratch) / "demo.db"),
         )
         click.echo(f"Sandbox API at {server.url}", err=True)
-        _console_with_scheduler(build_runtime(settings, clock))
+        _console_with_scheduler(build_runtime(settings, clock, progress=SyncProgress()))
 
 
 def _alert_commands() -> None:

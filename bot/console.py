@@ -27,6 +27,25 @@ def show(reply: Reply, out: TextIO, files_dir: Path) -> None:
         out.write(f"[file for {where}: {attachment.title} → {path}]\n")
 
 
+class SyncProgress:
+    """Shows a long first sync on the terminal, at most one line every few thousand records."""
+
+    STEP = 5000
+
+    def __init__(self, out: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.shown = 0
+
+    def __call__(self, done: int, expected: int) -> None:
+        finished = done >= expected
+        if done == self.shown or (done - self.shown < self.STEP and not finished):
+            return
+        self.shown = done
+        end = "\n" if done >= expected else ""
+        self.out.write(f"\rsyncing the mirror: {done:,} of {max(done, expected):,} records{end}")
+        self.out.flush()
+
+
 def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Read commands until end of input; every answer or error is printed, never a traceback."""
     interactive = stdin.isatty()

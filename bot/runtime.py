@@ -13,7 +13,7 @@ from revenium.clock import Clock
 from revenium.source import ApiSource
 from revenium.sync import sync_window
 from storage.db import ThreadDatabases
-from storage.mirrored import MirroredSource
+from storage.mirrored import MirroredSource, Progress
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
@@ -23,7 +23,8 @@ class ConfigError(UserError):
     """A required setting is missing; the message names the variable."""
 
 
-def build_runtime(settings: Settings, clock: Clock) -> Runtime:
+def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None = None) -> Runtime:
+    """`progress` hears how a sync of the mirror advances (the console, `imgmetrics sync`)."""
     if not settings.revenium_api_key:
         raise ConfigError("REVENIUM_API_KEY is not set (see README: Configuration), "
                           "or run `make demo` for the sandbox.")  # fmt: skip
@@ -43,5 +44,6 @@ def build_runtime(settings: Settings, clock: Clock) -> Runtime:
         ApiSource(client),
         clock,
         freshness=timedelta(seconds=settings.freshness_s),
+        progress=progress,
     )
     return Runtime(settings=settings, clock=clock, source=source, dbs=dbs)

@@ -29,13 +29,21 @@ WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memo
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
 Sink = Callable[[Any], None]
 Prepare = Callable[[list[Record]], Any]
+Progress = Callable[[int, int], None]  # (records read so far, records expected so far)
 
 
 class ReadWindow(Protocol):
     """Reads a window into `sink`, each page through `prepare` first (revenium.sync.sync_window
     bound to a client); preparing on the reading threads overlaps it with the writes."""
 
-    def __call__(self, window: Window, sink: Sink, *, prepare: Prepare | None = None) -> object: ...
+    def __call__(
+        self,
+        window: Window,
+        sink: Sink,
+        *,
+        prepare: Prepare | None = None,
+        progress: Progress | None = None,
+    ) -> object: ...
 
 
 class Databases(Protocol):
@@ -53,9 +61,11 @@ class MirroredSource:
         *,
         freshness: timedelta,
         history: timedelta = HISTORY,
+        progress: Progress | None = None,
     ) -> None:
         self.dbs, self.team, self.read, self.fallback = dbs, team_id, read, fallback
         self.clock, self.freshness, self.history = clock, freshness, history
+        self.progress = progress  # told how a sync advances (the console's first long sync)
         self._sync_lock = threading.Lock()
         self._last = threading.local()  # whether this thread's last answer was read live
 
@@ -128,11 +138,18 @@ class MirroredSource:
             and mirror.covers(self.team, Window(window.start, end))
         )
 
-    def sync(self, mirror: Mirror, now: datetime) -> None:
+    def sync_now(self, since: timedelta | None = None) -> None:
+        """Sync at once: [now - since, now) when given, else from the watermark as usual."""
+        with self._sync_lock:
+            self.sync(self._mirror(), self.clock.now(), since=since)
+
+    def sync(self, mirror: Mirror, now: datetime, *, since: timedelta | None = None) -> None:
         """Read [watermark - overlap, now) (or the whole history when cold) into the mirror."""
         horizon = now - self.history
         mark = mirror.watermark(self.team)
-        if (
+        if since is not None:
+            start = now - min(since, self.history)
+        elif (
             mark is None
             or mark - OVERLAP <= horizon
             or not mirror.covers(self.team, Window(horizon, mark))
@@ -150,7 +167,8 @@ class MirroredSource:
                 pending.clear()
 
         with mirror.bulk():
-            self.read(Window(start, now), store, prepare=partial(prepare, self.team))
+            self.read(Window(start, now), store, prepare=partial(prepare, self.team),
+                      progress=self.progress)  # fmt: skip
             mirror.write(self.team, pending)
             mirror.refresh(self.team)  # rollups once, at the end
         mirror.set_coverage(self.team, start, now)

@@ -1,0 +1,64 @@
+"""`imgmetrics sync`: fills the mirror with a progress bar, so later answers cost no request."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.console import SyncProgress
+from revenium.sandbox.core import Sandbox
+from revenium.sandbox.server import SandboxServer, serve
+
+KEY, TEAM = "sk-sync-cli-2", "Tm8xQp2v"
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[Sandbox, SandboxServer]]:
+    box = Sandbox.seeded(seed=4, days=8, per_day=300, end=datetime.now(UTC), api_key=KEY,
+                         team_id=TEAM, rate_per_s=10_000)  # fmt: skip
+    with serve(box) as server:
+        yield box, server
+    box.close()
+
+
+def test_sync_then_ask_reads_nothing_more(
+    api: tuple[Sandbox, SandboxServer], tmp_path: Path
+) -> None:
+    box, server = api
+    env = {"REVENIUM_API_URL": server.url, "REVENIUM_API_KEY": KEY, "REVENIUM_TEAM_ID": TEAM,
+           "IMGMETRICS_DB": str(tmp_path / "m.db")}  # fmt: skip
+    synced = CliRunner().invoke(main, ["sync", "--since", "35d"], env=env)
+    assert synced.exit_code == 0, synced.output
+    assert "2400/2400" in synced.output.replace(",", "")  # every record, shown on the bar
+    before = box.requests
+    asked = CliRunner().invoke(main, ["ask", "summary", "last", "7d", "--json"], env=env)
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["data"]["summary"]["requests"] > 0
+    assert box.requests == before
+
+
+def test_a_bad_span_is_refused_before_anything_is_read(api: tuple[Sandbox, SandboxServer]) -> None:
+    box, server = api
+    result = CliRunner().invoke(main, ["sync", "--since", "90d"],
+                                env={"REVENIUM_API_URL": server.url})  # fmt: skip
+    assert result.exit_code == 2
+    assert "up to 35d" in result.output
+    assert box.requests == 0
+
+
+def test_the_console_shows_a_long_sync_sparingly() -> None:
+    out = io.StringIO()
+    show = SyncProgress(out)
+    for done in (0, 1000, 5000, 6000, 12_000, 12_000):
+        show(done, 12_000 if done else 0)
+    assert out.getvalue() == (
+        "\rsyncing the mirror: 5,000 of 12,000 records"
+        "\rsyncing the mirror: 12,000 of 12,000 records\n"
+    )
