@@ -28,7 +28,7 @@ def show(reply: Reply, out: TextIO, files_dir: Path) -> None:
 
 
 class SyncProgress:
-    """Shows a long first sync on the terminal, at most one line every few thousand records."""
+    """Shows a long first sync: on a terminal every few thousand records, elsewhere once."""
 
     STEP = 5000
 
@@ -38,7 +38,8 @@ class SyncProgress:
 
     def __call__(self, done: int, expected: int) -> None:
         finished = done >= expected
-        if done == self.shown or (done - self.shown < self.STEP and not finished):
+        step = self.STEP if self.out.isatty() else expected  # a log gets the last line only
+        if done == self.shown or (done - self.shown < step and not finished):
             return
         self.shown = done
         end = "\n" if done >= expected else ""

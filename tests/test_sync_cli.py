@@ -53,8 +53,13 @@ def test_a_bad_span_is_refused_before_anything_is_read(api: tuple[Sandbox, Sandb
     assert box.requests == 0
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_the_console_shows_a_long_sync_sparingly() -> None:
-    out = io.StringIO()
+    out = Terminal()
     show = SyncProgress(out)
     for done in (0, 1000, 5000, 6000, 12_000, 12_000):
         show(done, 12_000 if done else 0)
@@ -62,3 +67,11 @@ def test_the_console_shows_a_long_sync_sparingly() -> None:
         "\rsyncing the mirror: 5,000 of 12,000 records"
         "\rsyncing the mirror: 12,000 of 12,000 records\n"
     )
+
+
+def test_a_log_gets_only_the_last_line_of_a_sync() -> None:
+    out = io.StringIO()
+    show = SyncProgress(out)
+    for done in (0, 5000, 10_000, 12_000):
+        show(done, 12_000 if done else 0)
+    assert out.getvalue() == "\rsyncing the mirror: 12,000 of 12,000 records\n"
