@@ -89,7 +89,6 @@ def queries(mirror: Mirror) -> dict[str, Callable[[], Any]]:
         "series 7d by hour, Asia/Kolkata (raw)": lambda: mirror.series(
             TEAM, week, "hour", "Asia/Kolkata"
         ),
-        "errors by reason 30d": lambda: mirror.errors_by_reason(TEAM, days30),
         "records 30d, newest 50": lambda: mirror.records(TEAM, days30, limit=50),
     }
 

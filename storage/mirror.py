@@ -2,7 +2,7 @@
 
 Writes: `upsert` by id in bounded batches (or `prepare` on any thread, then `write`),
 `set_coverage` after a complete read, `retain` to forget old rows. Reads: `summary`,
-`grouped`, `series`, `errors_by_reason`, `records`, `get`: inside a covered window, each equals
+`grouped`, `series`, `records`, `get`: inside a covered window, each equals
 `revenium.figures` over what the API returns for the query. One Mirror per thread (db.py).
 """
 
@@ -34,7 +34,6 @@ from storage.partials import Partial
 from storage.txn import read_txn, write_txn
 
 OVERLAP = timedelta(minutes=10)  # re-read before the watermark: rows can arrive late
-ERROR_REASON = P.param("errorReason").name
 Order = tuple[tuple[str, Literal["asc", "desc"]], ...]
 Prepared = dict[str, tuple[tuple[Any, ...], str]]  # id -> (records row, JSON text)
 _DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
@@ -189,16 +188,6 @@ class Mirror:
         starts = bucket_starts(query.window, bucket, ZoneInfo(tz))
         parts = aggregate(self.db, team_id, query, [C.micros(s) for s in starts], None)
         return [(s, parts.get((i, None), Partial()).summary()) for i, s in enumerate(starts)]
-
-    def errors_by_reason(self, team_id: str, query: Query) -> list[tuple[str, int, float, int]]:
-        """(reason, errors, wasted cost, image shortfall) per error reason, most frequent first."""
-        rows = [
-            (str(reason), s.requests, s.wasted_cost, s.shortfall)
-            for reason, s in self.grouped(team_id, query, ERROR_REASON)
-            if reason
-        ]
-        rows.sort(key=lambda row: (-row[1], row[0]))
-        return rows
 
     def records(
         self,

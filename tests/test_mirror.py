@@ -169,22 +169,6 @@ def test_newest_first_by_default_then_by_id(mirror: Mirror) -> None:
     assert [r["id"] for r in mirror.records(TEAM, ALL, limit=2, offset=1)] == got[1:3]
 
 
-def test_errors_by_reason(mirror: Mirror) -> None:
-    base = {"requestTime": format_time(_at(1)), "requestedImageCount": 2, "actualImageCount": 0}
-    rows: list[Record] = [
-        {**base, "id": "a", "errorReason": "timeout", "totalCost": 0.5},
-        {**base, "id": "b", "errorReason": "timeout", "totalCost": 0.25},
-        {**base, "id": "c", "errorReason": "content_policy_violation", "totalCost": 1.0},
-        {**base, "id": "d", "errorReason": None, "totalCost": 9.0},
-        {**base, "id": "e", "errorReason": "", "totalCost": 9.0},
-    ]
-    mirror.upsert(TEAM, rows)
-    assert mirror.errors_by_reason(TEAM, ALL) == [
-        ("timeout", 2, 0.75, 4),
-        ("content_policy_violation", 1, 1.0, 2),
-    ]
-
-
 def _every_ten_minutes(start: datetime, end: datetime) -> list[Record]:
     out, when, i = [], start, 0
     while when < end:

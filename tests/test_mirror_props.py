@@ -134,18 +134,6 @@ def test_grouped_equals_figures(data: st.DataObject, query: Query, stale: bool) 
     assert got == group(K.expected(query, RECORDS), path)
 
 
-@SETTINGS
-@given(query=queries(), stale=st.booleans())
-def test_errors_by_reason_follow_grouped_errors(query: Query, stale: bool) -> None:
-    want = [
-        (reason, s.requests, s.wasted_cost, s.shortfall)
-        for reason, s in group(K.expected(query, RECORDS), "errorReason")
-        if reason
-    ]
-    want.sort(key=lambda row: (-row[1], row[0]))
-    assert mirrors()[stale].errors_by_reason(TEAM, query) == want
-
-
 SORTABLE = ("requestTime", K.COST, K.DURATION, P.param("model").field)
 
 
