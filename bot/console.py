@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import tempfile
@@ -47,6 +48,20 @@ class SyncProgress:
         self.out.flush()
 
 
+# The console has no Slack to look channel names up in: `#finops` becomes a local channel
+# (id `CFINOPS`), written as Slack's own `<#C…|name>` link would be; its alerts print here.
+_BARE_CHANNEL = re.compile(r"(?<=\bin )#([a-z0-9][a-z0-9_-]{0,79})(?![\w|>])", re.IGNORECASE)
+
+
+def local_channels(text: str) -> str:
+    def link(m: re.Match[str]) -> str:
+        if re.fullmatch(r"[CGD][A-Z0-9]{2,}", m[1]):
+            return m[0]  # already a channel id
+        return f"<#C{re.sub(r'[^A-Z0-9]', '', m[1].upper())}|{m[1]}>"
+
+    return _BARE_CHANNEL.sub(link, text)
+
+
 def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Read commands until end of input; every answer or error is printed, never a traceback."""
     interactive = stdin.isatty()
@@ -67,7 +82,7 @@ def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
         if not text and not interactive:
             continue
         try:
-            show(handle(text, ctx, rt), out, files_dir)
+            show(handle(local_channels(text), ctx, rt), out, files_dir)
         except UserError as e:
             out.write(shown(e) + "\n")
         except ReveniumError as e:

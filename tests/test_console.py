@@ -57,3 +57,14 @@ def test_console_answers_like_the_command_and_survives_mistakes(runtime: Runtime
     assert "Unknown filter `modle` — did you mean `model`?" in shown
     assert "No record with id `Nope`" in shown
     assert "Traceback" not in shown
+
+
+def test_plain_channel_names_work_in_the_console_only_after_in() -> None:
+    from bot.console import local_channels
+
+    assert local_channels("rule add x when cost > 5 per 1h in #finops") == (
+        "rule add x when cost > 5 per 1h in <#CFINOPS|finops>"
+    )
+    assert local_channels("digest off in #C0123ABC") == "digest off in #C0123ABC"
+    assert local_channels('summary org:"#acme" last 1d') == 'summary org:"#acme" last 1d'
+    assert local_channels("budget b 5 per day in <#C1|x>") == "budget b 5 per day in <#C1|x>"
