@@ -23,7 +23,7 @@ from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.source import MetricsSource
 from rules.budgets import BudgetStatus, budget_query, budget_status
-from rules.model import Budget, Digest
+from rules.model import DEFAULT_SETTLE, Budget, Digest
 from rules.silences import Silence
 
 TOP = 5
@@ -77,6 +77,12 @@ def period_window(digest: Digest, local_date: date) -> Window:
     """The local day (weekly: the 7 days) before `local_date`, the date the digest posts."""
     days = 1 if digest.weekday is None else 7
     return _days(local_date - timedelta(days=days), days, digest.tz)
+
+
+def post_time(digest: Digest, local_date: date, at: datetime) -> datetime:
+    """When the digest of `local_date`, due at `at`, may post: not before the day it covers
+    has settled (metering lag), so a 00:00 digest waits until 00:05."""
+    return max(at, period_window(digest, local_date).end + DEFAULT_SETTLE)
 
 
 def _days(first: date, days: int, tz: str) -> Window:

@@ -12,7 +12,7 @@ from bot import change_render as CR
 from bot import rule_messages as msg
 from bot.actions import DigestVerb, SetDigest
 from bot.call import Call, note
-from bot.digest import build_digest, digest_extras
+from bot.digest import build_digest, digest_extras, post_time
 from bot.errors import NotFound
 from bot.reply import Reply
 from rules.model import Digest
@@ -67,7 +67,7 @@ def next_post(digest: Digest, last_posted: date | None, now: datetime) -> dateti
         digest.at, digest.tz, now, last_posted, digest.created_at, weekday=digest.weekday
     )
     if due is not None:
-        return due.at
+        return post_time(digest, due.local_date, due.at)
     today = now.astimezone(ZoneInfo(digest.tz)).date()
     for ahead in range(LOOK_AHEAD_DAYS):
         day = today + timedelta(days=ahead)
@@ -77,5 +77,5 @@ def next_post(digest: Digest, last_posted: date | None, now: datetime) -> dateti
             continue
         at = local_instant(day, digest.at, digest.tz)
         if at > now and at >= digest.created_at:
-            return at
+            return post_time(digest, day, at)
     return None

@@ -31,7 +31,7 @@ from bot.why import evaluation_lines
 from revenium.clock import Clock, FakeClock
 from rules.budgets import budget_query, evaluate_budget, period_bounds
 from rules.engine import SOURCE_ERRORS, EvaluationResult, SourceHealth, run_rule, source_events
-from rules.model import DEFAULT_EVERY, DEFAULT_SETTLE, Budget, Rule
+from rules.model import DEFAULT_EVERY, Budget, Rule
 from rules.notification import NoteKind, Notification, budget_notifications
 from rules.schedule import catch_up, digest_due
 from rules.silences import Silence
@@ -254,7 +254,7 @@ def _spent_so_far(cache: SourceCache, budget: Budget, at: datetime) -> float:
 def run_digests(rt: Runtime, now: datetime, report: PassReport) -> None:
     """Each digest once per (channel, local date), after its day has settled; at most one
     late one after downtime. Its content is bot/digest.py's."""
-    from bot.digest import build_digest, digest_extras, period_window
+    from bot.digest import build_digest, digest_extras, post_time
 
     db = rt.db
     for digest in D.list_digests(db):
@@ -262,7 +262,7 @@ def run_digests(rt: Runtime, now: datetime, report: PassReport) -> None:
         last = D.digest_last_posted(db, digest.channel, kind)
         slot = digest_due(digest.at, digest.tz, now, last, digest.created_at,
                           weekday=digest.weekday)  # fmt: skip
-        if slot is None or now < period_window(digest, slot.local_date).end + DEFAULT_SETTLE:
+        if slot is None or now < post_time(digest, slot.local_date, slot.at):
             continue
         try:
             extras = digest_extras(db, digest.channel, now)

@@ -225,3 +225,18 @@ def check_limits(blocks: list[dict[str, Any]]) -> None:
             assert len(block["text"]["text"]) <= MAX_SECTION
         for line in block.get("text", {}).get("text", "").splitlines():
             assert len(line) < 1000  # a phone wraps lines; none runs on for pages
+
+
+def test_the_announced_next_post_waits_for_the_settle_delay_like_the_scheduler() -> None:
+    from datetime import time as clock_time
+
+    from bot.digest_commands import next_post
+    from rules.model import Digest
+
+    created = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    midnight = Digest("C1", clock_time(0, 0), created, tz="America/New_York")
+    nine = Digest("C1", clock_time(9, 0), created, tz="America/New_York")
+    evening = datetime(2026, 11, 24, 23, tzinfo=UTC)  # 18:00 in New York
+    posted = date(2026, 11, 24)  # today's are done: the next ones are tomorrow's
+    assert next_post(midnight, posted, evening) == datetime(2026, 11, 25, 5, 5, tzinfo=UTC)
+    assert next_post(nine, posted, evening) == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
