@@ -27,6 +27,7 @@ from tests.fakes.slack_state import IM, JSON, PRIVATE, PUBLIC, SlackError, User,
 __all__ = ["ALL_SCOPES", "SCOPES_BY_METHOD", "Call", "FakeSlack", "manifest_scopes"]
 
 T = TypeVar("T")
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 ALL_SCOPES = frozenset(scope for scopes in SCOPES_BY_METHOD.values() for scope in scopes)
 
@@ -73,11 +74,13 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-test",
+        app_token: str = "xapp-test",
         scopes: Iterable[str] | None = None,
         auto_channels: bool = True,
         ts_base: int = 1_700_000_000,
     ) -> None:
         self.token = token
+        self.app_token = app_token  # only apps.connections.open takes it, as on Slack
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.delay = 0.0  # seconds before every answer
         self.delays: dict[str, float] = {}  # per method; "upload" and "response_url" too
@@ -132,6 +135,11 @@ class FakeSlack:
         kind = IM if channel_id.startswith("D") else PRIVATE if private else PUBLIC
         with self._cond:
             self._ws.add_channel(channel_id, name or channel_id.lower(), kind=kind, member=member)
+
+    def open_socket_mode(self, url: str) -> None:
+        """apps.connections.open answers `url` from now on (FakeSocketMode calls this)."""
+        with self._cond:
+            self._ws.socket_url = url
 
     def fail_next(
         self,
@@ -273,8 +281,10 @@ class FakeSlack:
                 raise SlackError("invalid_json")
             if token is None:
                 raise SlackError("not_authed")
-            if token != self.token:
-                raise SlackError("invalid_auth")
+            wanted = self.app_token if method in APP_TOKEN_METHODS else self.token
+            if token != wanted:
+                known = token in (self.token, self.app_token)
+                raise SlackError("not_allowed_token_type" if known else "invalid_auth")
             if method not in METHODS:
                 raise SlackError("unknown_method")
             return Answer(200, METHODS[method](req)), req.scopes

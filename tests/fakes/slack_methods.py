@@ -17,6 +17,7 @@ from tests.fakes.slack_state import JSON, PUBLIC, Channel, Message, SlackError, 
 # the channel's type. chat:write.public only for public channels the bot is not in.
 SCOPES_BY_METHOD: dict[str, tuple[str, ...]] = {
     "auth.test": (),
+    "apps.connections.open": (),  # app-level token (connections:write), not a bot scope
     "chat.postMessage": ("chat:write", "chat:write.public"),
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
@@ -47,6 +48,13 @@ def auth_test(req: Request) -> JSON:
         "bot_id": ws.bot_id,
         "is_enterprise_install": False,
     }
+
+
+def apps_connections_open(req: Request) -> JSON:
+    """Socket Mode's WebSocket URL; FakeSlack only lets an app-level token get here."""
+    if req.ws.socket_url is None:
+        raise SlackError("no_socket_mode_server")  # the test started no FakeSocketMode
+    return {"ok": True, "url": req.ws.socket_url}
 
 
 def _may_post(req: Request, ch: Channel) -> None:
@@ -275,6 +283,7 @@ def _api(ws: Workspace, msg: Message, include_metadata: bool) -> JSON:
 
 METHODS: dict[str, Callable[[Request], JSON]] = {
     "auth.test": auth_test,
+    "apps.connections.open": apps_connections_open,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,
     "chat.postEphemeral": chat_post_ephemeral,

@@ -167,6 +167,7 @@ class Workspace:
         self.home_views: dict[str, JSON] = {}
         self.opened_views: list[JSON] = []
         self.upload_base = ""  # FakeSlack's URL for the bytes of an upload, id appended
+        self.socket_url: str | None = None  # a FakeSocketMode's, once one runs
         self._ts_base = ts_base
         self._seq = itertools.count(1)
 
