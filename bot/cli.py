@@ -105,10 +105,7 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
         scheduler = SchedulerThread(runtime, SlackNotifier(notify_client(settings))).start()
     try:
         if socket:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(app, settings.slack_app_token.reveal())
-            handler.start()  # type: ignore[no-untyped-call]
+            _socket_mode(app, settings.slack_app_token)
         else:
             import uvicorn
 
@@ -121,6 +118,21 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
         if scheduler is not None:
             scheduler.stop()
         workers.shutdown()
+
+
+def _socket_mode(app: Any, app_token: Secret) -> None:
+    """Serve over Socket Mode until killed; a token Slack refuses is a clear exit 2."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    handler = SocketModeHandler(app, app_token.reveal())
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    except SlackApiError as e:  # only apps.connections.open, before anything is served
+        error = e.response.get("error", "unknown_error")
+        fail(f"Slack refused SLACK_APP_TOKEN ({error}): Socket Mode needs the app-level "
+             "token (xapp-…) with the connections:write scope (see README: Slack set-up).",
+             2)  # fmt: skip
 
 
 @main.command()

@@ -103,3 +103,21 @@ def test_connections_open_takes_only_the_app_level_token() -> None:
                 client.apps_connections_open(app_token=BOT_TOKEN)
             with pytest.raises(SlackApiError, match="not_allowed_token_type"):
                 WebClient(base_url=slack.url, token=APP_TOKEN).auth_test()
+
+
+@pytest.mark.parametrize("given", ["xapp-not-this-app", BOT_TOKEN])
+def test_a_refused_app_token_is_a_clear_exit_2(
+    api: SandboxServer, tmp_path: Path, given: str
+) -> None:
+    with FakeSlack(app_token=APP_TOKEN) as slack, FakeSocketMode(slack) as socket:
+        env = serve_env(api, slack, KEY, TEAM, tmp_path / "db.sqlite", SLACK_APP_TOKEN=given)
+        command = [sys.executable, "-m", "bot.cli", "serve", "--socket", "--no-scheduler"]
+        done = subprocess.run(
+            command, check=False, cwd=ROOT, env=env, capture_output=True, timeout=20
+        )
+        assert socket.connections == 0
+    output = (done.stdout + done.stderr).decode(errors="replace")
+    assert done.returncode == 2, output
+    assert "Slack refused SLACK_APP_TOKEN" in output
+    assert "Traceback" not in output
+    assert given not in output and KEY not in output
