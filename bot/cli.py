@@ -16,6 +16,7 @@ import click
 
 from bot.cli_common import clock_from, fail, load_settings
 from bot.commands import Runtime
+from bot.config import Settings
 from bot.console import SyncProgress, run_console
 from bot.errors import UserError
 from bot.reply import Context
@@ -77,7 +78,7 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
 def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
     """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
     from bot.runtime import build_runtime
-    from bot.slack import Workers, build_app, web_client
+    from bot.slack import Workers
 
     settings = load_settings()
     required = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
@@ -96,7 +97,7 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     workers = Workers()
-    app = build_app(settings, runtime, web_client(settings), workers)
+    app = _app_or_exit(settings, runtime, workers)
     scheduler = None
     if not no_scheduler:
         from bot.background import SchedulerThread
@@ -118,6 +119,22 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
         if scheduler is not None:
             scheduler.stop()
         workers.shutdown()
+
+
+def _app_or_exit(settings: Settings, runtime: Runtime, workers: Any) -> Any:
+    """The Bolt app (its start checks the bot token with auth.test): refusals are exit 2,
+    an unreachable Slack exit 1, never a traceback."""
+    from slack_bolt.error import BoltError
+
+    from bot.slack import build_app, web_client
+
+    try:
+        return build_app(settings, runtime, web_client(settings), workers)
+    except BoltError:
+        fail("Slack refused SLACK_BOT_TOKEN (auth.test failed): use the app's bot token "
+             "(xoxb-…) from OAuth & Permissions.", 2)  # fmt: skip
+    except OSError as e:  # urllib's URLError and connection errors
+        fail(f"could not reach Slack at {settings.slack_api_url}: {type(e).__name__}", 1)
 
 
 def _socket_mode(app: Any, app_token: Secret) -> None:

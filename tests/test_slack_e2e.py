@@ -293,3 +293,27 @@ def test_logs_hold_no_secret_and_no_request_body(
     for secret in (KEY, SECRET, BOT_TOKEN):
         assert secret not in logged
     assert "response_url" not in logged  # no request body in the logs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "needle"),
+    [({"SLACK_BOT_TOKEN": "xoxb-not-this-app"}, 2, "Slack refused SLACK_BOT_TOKEN"),
+     ({"SLACK_API_URL": "http://127.0.0.1:9/api/"}, 1, "could not reach Slack")],
+)  # fmt: skip
+def test_serve_refuses_a_bad_bot_token_or_unreachable_slack_clearly(
+    api: SandboxServer, slack: FakeSlack, tmp_path: Path, overrides: dict[str, str],
+    code: int, needle: str,
+) -> None:  # fmt: skip
+    import subprocess
+    import sys
+
+    from tests.slack_kit import ROOT
+
+    env = serve_env(api, slack, KEY, TEAM, tmp_path / "db.sqlite", **overrides)
+    command = [sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--no-scheduler"]
+    done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True,
+                          timeout=30)  # fmt: skip
+    output = (done.stdout + done.stderr).decode(errors="replace")
+    assert done.returncode == code, output
+    assert needle in output and "Traceback" not in output
+    assert "xoxb-not-this-app" not in output and SECRET not in output and KEY not in output
