@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,6 @@ from bot.dispatch import Dispatcher, DrainReport
 from bot.fetching import SourceCache
 from bot.notify import Notifier
 from bot.why import evaluation_lines
-from revenium.clock import Clock, FakeClock
 from rules.budgets import budget_query, evaluate_budget, period_bounds
 from rules.engine import SOURCE_ERRORS, EvaluationResult, SourceHealth, run_rule, source_events
 from rules.model import DEFAULT_EVERY, Budget, Rule
@@ -67,13 +65,6 @@ class PassReport:
     drain: DrainReport = field(default_factory=DrainReport)
 
 
-def sleeper(clock: Clock) -> Callable[[float], None]:
-    """How the dispatcher waits: a fake clock is moved on, a real one slept on."""
-    if isinstance(clock, FakeClock):
-        return lambda seconds: clock.advance(timedelta(seconds=seconds))
-    return time.sleep
-
-
 def run_pass(
     rt: Runtime,
     notifier: Notifier,
@@ -103,7 +94,7 @@ def run_pass(
     report.asked = cache.asked
     if dispatch:
         ours = lambda: keep_going() and O.take_lease(db, holder, rt.clock.now(), LEASE_TTL)  # noqa: E731
-        wait = sleep or sleeper(rt.clock)
+        wait = sleep or rt.clock.sleep
         report.drain = Dispatcher(db, notifier, rt.clock, wait, still_ours=ours).drain()
     return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -11,10 +12,17 @@ class Clock(Protocol):
         """The current time, timezone-aware (UTC)."""
         ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait: real time passes on a system clock, a fake clock is moved on."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class FakeClock:
@@ -30,6 +38,9 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(timedelta(seconds=seconds))
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
