@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.fetching import SourceCache
@@ -146,9 +146,7 @@ def preview(
     if not ranked:
         return [], None
     worst = ranked[0]
-    query = replace(rule.query_at(now), group_by=None)
-    if rule.by is not None and worst.group is not None:
-        query = query.with_filter(rule.by, worst.group)
+    query = rule.group_query(now, worst.group)
     note = Notification(
         kind=NoteKind.FIRED,
         subject=rule.name,

@@ -170,10 +170,7 @@ class _Run:
 
     def _query(self, group: Group) -> Query:
         """The records behind an alert: the rule's filters, window and group."""
-        query = replace(self.rule.query_at(self.now), group_by=None)
-        if self.rule.by is not None and group is not None:
-            query = query.with_filter(self.rule.by, group)
-        return query
+        return self.rule.group_query(self.now, group)
 
     def _note(
         self, kind: NoteKind, inst: _Instance, transition: Transition | None, **extra: Any

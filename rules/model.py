@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from revenium import params as P
-from revenium.query import Query, Strict, Window
+from revenium.query import Query, Strict, Value, Window
 
 DEFAULT_EVERY = timedelta(minutes=5)
 DEFAULT_SETTLE = timedelta(minutes=5)  # metering lag: the window ends this long before "now"
@@ -143,6 +143,13 @@ class Rule:
 
     def query_at(self, now: datetime) -> Query:
         return replace(self.query, window=self.window_at(now), group_by=self.by)
+
+    def group_query(self, now: datetime, group: Value | None) -> Query:
+        """The records behind one alert: the rule's filters and window, and its group."""
+        query = replace(self.query, window=self.window_at(now), group_by=None)
+        if self.by is not None and group is not None:
+            query = query.with_filter(self.by, group)
+        return query
 
     def to_dict(self) -> dict[str, Any]:
         out = _plain(self)
