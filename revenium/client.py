@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
+import msgspec
 import orjson
 
 from revenium import params as P
@@ -39,10 +40,12 @@ DEFAULT_BASE_URL = "https://api.revenium.ai/profitstream"
 API_KEY_HEADER = "x-api-key"
 LIST_PATH = "/v2/api/sources/metrics/ai/images"
 ME_PATH = "/v2/api/users/me"
+_LIST = "the metrics list"
 _MESSAGE_LIMIT = 300  # characters of a server's error message worth showing a user
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Malformed(ValueError):
@@ -50,8 +53,8 @@ class Malformed(ValueError):
 
 
 @dataclass(frozen=True)
-class Page:
-    records: list[Record]
+class Page(Generic[R]):
+    records: list[R]  # dicts from `page`; each record's JSON text as sent from `raw_page`
     number: int
     size: int  # what the server honoured, which may be less than asked
     total_elements: int
@@ -104,15 +107,23 @@ class RevClient:
 
     # -- reads ---------------------------------------------------------------
 
-    def page(self, query: Query, number: int, size: int | None = None) -> Page:
+    def page(self, query: Query, number: int, size: int | None = None) -> Page[Record]:
         """One page of the list endpoint; `size` defaults to the client's page size."""
         size = self.page_size if size is None else size
+        parse = lambda content: parse_page(orjson.loads(content), number, size)  # noqa: E731
+        return self._call(LIST_PATH, self._page_params(query, number, size), parse, _LIST)
+
+    def raw_page(self, query: Query, number: int, size: int | None = None) -> Page[str]:
+        """`page`, each record left as the JSON text the server sent (a sync decodes it once,
+        on its own terms, instead of building a dict per record here)."""
+        size = self.page_size if size is None else size
+        parse = lambda content: parse_raw_page(content, number, size)  # noqa: E731
+        return self._call(LIST_PATH, self._page_params(query, number, size), parse, _LIST)
+
+    def _page_params(self, query: Query, number: int, size: int) -> list[tuple[str, str]]:
         if number < 0 or size < 1:
             raise ValueError("page number must be >= 0 and size >= 1")
-        params = [*query.api_params(self.team_id), (P.PAGE, str(number)), (P.SIZE, str(size))]
-        return self._call(
-            LIST_PATH, params, lambda body: parse_page(body, number, size), "the metrics list"
-        )
+        return [*query.api_params(self.team_id), (P.PAGE, str(number)), (P.SIZE, str(size))]
 
     def records(self, query: Query) -> Iterator[Record]:
         """Every record matching `query`, page after page, fetched only as they are consumed."""
@@ -131,11 +142,11 @@ class RevClient:
             raise ValueError("record id must not be empty")
         path = f"{LIST_PATH}/{quote(record_id, safe='')}"
         what = f"no image metric record with id {record_id!r} in team {self.team_id!r}"
-        return self._call(path, [(P.TEAM_ID, self.team_id)], parse_object, what)
+        return self._call(path, [(P.TEAM_ID, self.team_id)], _object, what)
 
     def me(self) -> dict[str, Any]:
         """The key's user: `{id, tenantId, teams: [...], defaultTeamId}`."""
-        return self._call(ME_PATH, [], parse_object, "the Revenium user endpoint was not found")
+        return self._call(ME_PATH, [], _object, "the Revenium user endpoint was not found")
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -153,7 +164,7 @@ class RevClient:
     # -- one request, retried ------------------------------------------------
 
     def _call(
-        self, path: str, params: list[tuple[str, str]], parse: Callable[[Any], T], missing: str
+        self, path: str, params: list[tuple[str, str]], parse: Callable[[bytes], T], missing: str
     ) -> T:
         url = self.base_url + path
         failure = _Retry(Unavailable("no attempt was made"))
@@ -180,7 +191,7 @@ class RevClient:
         return failure.after
 
     def _attempt(
-        self, url: str, params: list[tuple[str, str]], parse: Callable[[Any], T], missing: str
+        self, url: str, params: list[tuple[str, str]], parse: Callable[[bytes], T], missing: str
     ) -> T | _Retry:
         try:
             # No local holds the headers: a traceback that captures frame locals
@@ -199,8 +210,8 @@ class RevClient:
             return _Retry(Unavailable(f"Revenium answered {status} (server error)", status=status))
         if 200 <= status < 300:
             try:
-                return parse(orjson.loads(response.content))
-            except ValueError as exc:  # orjson.JSONDecodeError and Malformed are ValueErrors
+                return parse(response.content)
+            except ValueError as exc:  # JSON decode errors and Malformed are ValueErrors
                 reason = f"Revenium sent a malformed response body ({type(exc).__name__})"
                 return _Retry(Unavailable(reason, status=status))
         raise self._refusal(response, missing)
@@ -267,11 +278,43 @@ def parse_object(body: Any) -> dict[str, Any]:
     return body
 
 
-def parse_page(body: Any, number: int, size: int) -> Page:
+def _object(content: bytes) -> dict[str, Any]:
+    return parse_object(orjson.loads(content))
+
+
+def parse_page(body: Any, number: int, size: int) -> Page[Record]:
     """A list body: the first list inside `_embedded` and the `page` block."""
     body = parse_object(body)
-    records = _embedded_records(body.get("_embedded"))
-    meta = body.get("page")
+    return _paged(_embedded_records(body.get("_embedded")), body.get("page"), number, size)
+
+
+class _RawBody(msgspec.Struct):
+    embedded: dict[str, msgspec.Raw] | None = msgspec.field(default=None, name="_embedded")
+    page: Any = None
+
+
+_RAW_BODY = msgspec.json.Decoder(_RawBody)
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def parse_raw_page(content: bytes, number: int, size: int) -> Page[str]:
+    """`parse_page` over the body's bytes, each record kept as its JSON text."""
+    try:
+        body = _RAW_BODY.decode(content)
+    except msgspec.ValidationError:
+        raise Malformed("expected a JSON object with an object `_embedded`") from None
+    records: list[str] = []
+    for value in (body.embedded or {}).values():
+        if memoryview(value)[:1].tobytes() == b"[":
+            items = _RAW_LIST.decode(value)
+            if not all(memoryview(item)[:1].tobytes() == b"{" for item in items):
+                raise Malformed("a record is not an object")
+            records = [str(item, "utf-8") for item in items]
+            break
+    return _paged(records, body.page, number, size)
+
+
+def _paged(records: list[R], meta: Any, number: int, size: int) -> Page[R]:
     if meta is None:  # no paging block: the server sent everything it has, call it the last page
         return Page(records, number, size, number * size + len(records), number + 1)
     if not isinstance(meta, dict):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+import orjson
+
 from revenium.client import Page, RevClient
 from revenium.query import Query, Window
 from revenium.records import Record
@@ -25,7 +27,7 @@ CONCURRENCY = 8  # pages in flight: enough to keep the ceiling busy; more only a
 
 Sink = Callable[[list[Record]], None]
 Progress = Callable[[int, int], None]  # (records so far, records expected so far)
-Prepare = Callable[[list[Record]], Any]  # runs on the worker thread that read the page
+Prepare = Callable[[list[str]], Any]  # a page's records as JSON text -> what the sink gets
 
 
 @dataclass
@@ -59,8 +61,9 @@ def sync_window(
 ) -> SyncStats:
     """Every record of `window` (and `query`'s filters) into `sink`; raises if any page fails.
 
-    With `prepare`, each page's records are passed through it on the worker thread that
-    read them (so that work overlaps the sink's) and the sink receives what it returns.
+    Each page's records, as the JSON text the server sent, pass through `prepare` on the
+    worker thread that read them (so that work overlaps the sink's), and the sink receives
+    what it returns: by default the records decoded to dicts.
     """
     base = replace(query or Query(), sort=(("requestTime", "asc"),), strict=())
     stats = SyncStats()
@@ -95,13 +98,16 @@ def sync_window(
     return stats
 
 
-_Fetched = tuple[Page, int, Any]  # the page (its records dropped once prepared), count, payload
+_Fetched = tuple[Page[str], int, Any]  # the page (its records dropped), count, payload
+
+
+def decode(texts: list[str]) -> list[Record]:
+    return [orjson.loads(text) for text in texts]
 
 
 def _fetch(
     client: RevClient, query: Query, number: int, size: int, prepare: Prepare | None
 ) -> _Fetched:
-    page = client.page(query, number, size)
-    if prepare is None:
-        return page, len(page.records), page.records
-    return replace(page, records=[]), len(page.records), prepare(page.records)
+    page = client.raw_page(query, number, size)
+    payload = (prepare or decode)(page.records)
+    return replace(page, records=[]), len(page.records), payload

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from revenium import params as P
@@ -109,23 +110,45 @@ def micros(when: datetime) -> int:
 
 
 def row(team: str, record: Record) -> tuple[Any, ...]:
-    """The `records` row for one API record (ROW_NAMES order); the hot path of every sync."""
-    record_id = record.get("id")
-    when = record.get(REQUEST_TIME)
+    """The `records` row for one API record (ROW_NAMES order)."""
+    values = _plain_values(list(map(record.get, _FIRST)))
+    if values is None:
+        values = _values(record)
+    error = record.get("errorReason")
+    return _row(team, record.get("id"), record.get(REQUEST_TIME), values, error, source=record)
+
+
+def json_row(team: str, text: str) -> tuple[Any, ...]:
+    """`row(team, orjson.loads(text))` without building the dict: the hot path of a sync."""
+    try:
+        top = msgspec.structs.astuple(_TOP.decode(text))
+    except msgspec.ValidationError:
+        raise ValueError(f"a record that is not a JSON object: {text[:120]}") from None
+    values = _plain_values([top[i] for i in _FIRST_AT])
+    if values is None:  # a field of an unexpected type: let the general path convert it
+        return row(team, orjson.loads(text))
+    return _row(team, top[_ID_AT], top[_TIME_AT], values, top[_ERROR_AT], source=text)
+
+
+def _plain_values(values: list[Any]) -> list[Any] | None:
+    """First-level values with nested steps taken, if all are stored as they are; else None."""
+    for i, second in _NESTED:
+        value = values[i]
+        values[i] = value.get(second) if type(value) is dict else None
+    return values if _plain(tuple(map(type, values))) else None
+
+
+def _row(
+    team: str, record_id: Any, when: Any, values: list[Any], error: Any, *, source: object
+) -> tuple[Any, ...]:
     if not isinstance(record_id, str) or not record_id or not isinstance(when, str):
-        raise ValueError(f"record without an id or a requestTime: {str(record)[:120]}")
+        raise ValueError(f"record without an id or a requestTime: {str(source)[:120]}")
     try:
         at = _time_micros(when)
     except ValueError:
         raise ValueError(f"record {record_id}: unreadable requestTime {when!r}") from None
-    values: list[Any] = list(map(record.get, _FIRST))
-    for i, second in _NESTED:
-        value = values[i]
-        values[i] = value.get(second) if type(value) is dict else None
-    if not _plain(tuple(map(type, values))):
-        values = _values(record)
     keys = [values[i].lower() if type(values[i]) is str else None for i in _KEY_AT]
-    return (team, at, record_id, *values, *keys, int(bool(record.get("errorReason"))))
+    return (team, at, record_id, *values, *keys, int(bool(error)))
 
 
 def _time_micros(text: str) -> int:
@@ -184,6 +207,11 @@ _KEY_AT = tuple(i for i, c in enumerate(COLUMNS) if c.key is not None)
 _FIRST = tuple(first for first, _, _ in _PLAN)
 _NESTED = tuple((i, second) for i, (_, second, _) in enumerate(_PLAN) if second is not None)
 _NONE = type(None)
+# The record's first-level fields a row needs, decoded without the rest (json_row).
+_TOP_FIELDS = tuple(dict.fromkeys((*_FIRST, "id", REQUEST_TIME, "errorReason")))
+_TOP = msgspec.json.Decoder(msgspec.defstruct("_Top", [(f, Any, None) for f in _TOP_FIELDS]))
+_FIRST_AT = tuple(_TOP_FIELDS.index(f) for f in _FIRST)
+_ID_AT, _TIME_AT, _ERROR_AT = (_TOP_FIELDS.index(f) for f in ("id", REQUEST_TIME, "errorReason"))
 _ALLOWED = {_TEXT: (str, _NONE), _BOOL: (bool, _NONE), _NUMBER: (int, float, _NONE)}
 
 

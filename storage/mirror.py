@@ -229,6 +229,15 @@ def prepare(team: str, records: Iterable[Record]) -> Prepared:
     return out
 
 
+def prepare_json(team: str, texts: Iterable[str]) -> Prepared:
+    """`prepare` for records still in the JSON text the API sent, which is what is kept."""
+    out: Prepared = {}
+    for text in texts:
+        row = C.json_row(team, text)
+        out[row[2]] = (row, text)
+    return out
+
+
 def _order_by(order: Order) -> tuple[str, list[Any]]:
     parts, params = [], []
     for prop, direction in order:

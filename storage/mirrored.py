@@ -23,12 +23,12 @@ from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
 from revenium.source import MetricsSource
-from storage.mirror import OVERLAP, Mirror, Prepared, prepare
+from storage.mirror import OVERLAP, Mirror, Prepared, prepare_json
 
 WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memory
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
 Sink = Callable[[Any], None]
-Prepare = Callable[[list[Record]], Any]
+Prepare = Callable[[list[str]], Any]  # a page's records as JSON text -> the sink's payload
 Progress = Callable[[int, int], None]  # (records read so far, records expected so far)
 
 
@@ -167,7 +167,7 @@ class MirroredSource:
                 pending.clear()
 
         with mirror.bulk():
-            self.read(Window(start, now), store, prepare=partial(prepare, self.team),
+            self.read(Window(start, now), store, prepare=partial(prepare_json, self.team),
                       progress=self.progress)  # fmt: skip
             mirror.write(self.team, pending)
             mirror.refresh(self.team)  # rollups once, at the end

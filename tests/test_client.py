@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
+import orjson
 import pytest
 
 from revenium import params as P
-from revenium.client import Page, RevClient, parse_page
+from revenium.client import Page, RevClient, parse_page, parse_raw_page
 from revenium.errors import NotFound
 from revenium.query import Query, Strict, Value, Window
 from revenium.ratelimit import shared_bucket
@@ -209,3 +210,15 @@ def test_parse_page_reads_the_first_list_whatever_its_key() -> None:
     for bad in ([], {"_embedded": []}, {"_embedded": {"x": [1]}}, {"page": {"size": "5"}}):
         with pytest.raises(ValueError):
             parse_page(bad, 0, 5)
+
+
+def test_a_raw_page_keeps_each_record_as_sent_and_checks_the_envelope_as_parse_page() -> None:
+    body = {"_embedded": {"links": {}, "anyName": [{"id": "a", "n": [1, {"b": None}]}]},
+            "page": {"size": 5, "totalElements": 1, "totalPages": 1, "number": 0}}  # fmt: skip
+    content = orjson.dumps(body)
+    raw = parse_raw_page(content, 0, 100)
+    assert [orjson.loads(r) for r in raw.records] == parse_page(body, 0, 100).records
+    assert raw.records[0] in content.decode() and (raw.size, raw.is_last) == (5, True)
+    for bad in (b"[]", b'{"_embedded": []}', b'{"_embedded": {"x": [1]}}', b'{"page": 3}', b"{"):
+        with pytest.raises(ValueError):
+            parse_raw_page(bad, 0, 5)

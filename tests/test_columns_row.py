@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from revenium.records import Record, parse_time
@@ -40,6 +41,25 @@ def test_row_equals_the_plain_conversion(change: dict[str, Any]) -> None:
     for record in K.make_records(seed=21, count=60):
         odd = {**record, **change}
         assert _stored(C.row("T", odd)) == _stored(_reference("T", odd))
+
+
+@pytest.mark.parametrize("change", ODD)
+def test_a_row_read_from_json_text_equals_the_row_of_the_decoded_record(
+    change: dict[str, Any],
+) -> None:
+    for record in K.make_records(seed=24, count=60):
+        text = orjson.dumps({**record, **change}).decode()
+        assert C.json_row("T", text) == C.row("T", orjson.loads(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[1, 2]", "not a JSON object"), ('{"id": "x1"}', "without an id or a requestTime"),
+     ('{"id": "x1", "requestTime": "soon"}', "x1: unreadable requestTime 'soon'")],
+)  # fmt: skip
+def test_json_text_that_is_no_record_is_refused_by_name(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        C.json_row("T", text)
 
 
 def test_generated_records_take_the_fast_path_unchanged() -> None:

@@ -1,10 +1,13 @@
-"""sync_window's `prepare`: each page is transformed on the thread that read it, then sunk."""
+"""sync_window's `prepare`: each page's JSON texts are transformed on the thread that read
+them, then sunk."""
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
 from typing import Any
+
+import orjson
 
 from revenium.query import Window
 from revenium.records import Record
@@ -19,9 +22,9 @@ def test_prepare_runs_on_the_reading_threads_and_the_sink_gets_its_result() -> N
     prepared_on: set[int] = set()
     received: list[tuple[int, list[str]]] = []
 
-    def prepare(records: list[Record]) -> tuple[int, list[str]]:
+    def prepare(texts: list[str]) -> tuple[int, list[str]]:
         prepared_on.add(threading.get_ident())
-        return len(records), [r["id"] for r in records]
+        return len(texts), [orjson.loads(text)["id"] for text in texts]
 
     def sink(payload: Any) -> None:
         assert threading.get_ident() == caller  # the sink stays on the caller's thread
