@@ -113,3 +113,20 @@ def m002_alerts(db: Database) -> None:
         "CREATE TABLE alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m003_one_id_index(db: Database) -> None:
+    """One index by id instead of two: records_json's key, which now knows the row's time.
+
+    Every index by id is a random insert per record; dropping one makes a cold sync
+    ~15 % faster. A replaced record's old row is found by (team, time, id) instead.
+    """
+    # Named `at`, not like records.t, so that joins of the two keep `t` unambiguous.
+    db.execute("ALTER TABLE records_json ADD COLUMN at INTEGER")
+    db.execute(f"""
+        UPDATE records_json SET at = (
+          SELECT r.{C.TIME} FROM records r
+          WHERE r.team = records_json.team AND r.id = records_json.id
+        )""")
+    db.execute("DROP INDEX records_id")

@@ -41,6 +41,8 @@ _INSERT = (
     f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({', '.join('?' * len(C.ROW_NAMES))})"
 )
 
+_INSERT_JSON = "INSERT INTO records_json (id, team, at, json) VALUES (?, ?, ?, ?)"
+
 # A load's page cache (KiB, negative) and WAL size between checkpoints (pages): random
 # inserts into the id indexes stay in memory, and the file is synced less often.
 _BULK = (("cache_size", -32_768), ("wal_autocheckpoint", 16_384))
@@ -79,19 +81,17 @@ class Mirror:
         if not rows:
             return
         table = [row for row, _ in rows.values()]
-        texts = [(key, team, text) for key, (_, text) in rows.items()]
+        texts = [(key, team, row[1], text) for key, (row, text) in rows.items()]
         with write_txn(self.db):
-            old = [] if self._insert_new(table) else self._replace(team, list(rows), table)
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO records_json (id, team, json) VALUES (?, ?, ?)", texts
-            )
+            old = [] if self._insert_new(table, texts) else self._replace(team, table, texts)
             R.mark(self.db, team, [*old, *(row[1] for row in table)])
 
-    def _insert_new(self, rows: list[tuple[Any, ...]]) -> bool:
+    def _insert_new(self, rows: list[tuple[Any, ...]], texts: list[tuple[Any, ...]]) -> bool:
         """Insert rows none of whose ids the team has yet (a cold load); False if one existed."""
         conn = self.db.conn
         conn.execute("SAVEPOINT mirror_new")
         try:
+            conn.executemany(_INSERT_JSON, texts)  # its key (id, team) refuses a known id
             conn.executemany(_INSERT, rows)
         except sqlite3.IntegrityError:  # an id is already there: undo, and replace instead
             conn.execute("ROLLBACK TO mirror_new")
@@ -100,15 +100,24 @@ class Mirror:
         conn.execute("RELEASE mirror_new")
         return True
 
-    def _replace(self, team: str, ids: list[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    def _replace(
+        self, team: str, rows: list[tuple[Any, ...]], texts: list[tuple[Any, ...]]
+    ) -> list[int]:
         """Delete these ids' old rows, insert the new ones; returns the old rows' times."""
-        old = self.db.conn.execute(
-            f"DELETE FROM records WHERE team = ? AND id IN (SELECT value FROM json_each(?))"
-            f" RETURNING {C.TIME}",
-            (team, json.dumps(ids)),
+        conn = self.db.conn
+        ids = json.dumps([key for key, *_ in texts])
+        old = conn.execute(
+            "SELECT at, id FROM records_json WHERE id IN (SELECT value FROM json_each(?))"
+            " AND team = ?",
+            (ids, team),
         ).fetchall()
-        self.db.conn.executemany(_INSERT, rows)
-        return [t for (t,) in old]
+        conn.executemany(
+            f"DELETE FROM records WHERE team = ? AND {C.TIME} = ? AND id = ?",
+            [(team, t, key) for t, key in old],
+        )
+        conn.executemany(_INSERT_JSON.replace("INSERT", "INSERT OR REPLACE", 1), texts)
+        conn.executemany(_INSERT, rows)
+        return [t for t, _ in old]
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:

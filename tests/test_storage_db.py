@@ -181,3 +181,28 @@ def test_thread_databases_share_a_scratch_file_for_memory() -> None:
     del shared, thread
     gc.collect()
     assert not scratch.exists()
+
+
+def test_a_mirror_filled_before_m003_keeps_its_rows_and_replaces_them_by_id() -> None:
+    from storage import columns as C
+
+    db = Database(sqlite3.connect(":memory:", isolation_level=None))
+    MIGRATIONS.apply(db, stop_before="m003_one_id_index")
+    records = K.make_records(seed=5, count=50)
+    rows = [C.row("T", r) for r in records]
+    marks = ", ".join("?" * len(C.ROW_NAMES))
+    db.conn.executemany(f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({marks})", rows)
+    db.conn.executemany(
+        "INSERT INTO records_json (id, team, json) VALUES (?, 'T', ?)",
+        [(r["id"], C.to_json(r)) for r in records],
+    )
+    migrate(db)
+    times = dict(db.conn.execute(f"SELECT id, {C.TIME} FROM records").fetchall())
+    assert dict(db.conn.execute("SELECT id, at FROM records_json").fetchall()) == times
+    assert "records_id" not in {i.name for i in db["records"].indexes}
+
+    moved = {**records[0], "requestTime": "2026-01-01T00:00:00.000Z", "totalCost": 9.0}
+    Mirror(db).upsert("T", [moved])
+    got = db.conn.execute(f"SELECT {C.TIME}, {C.COST} FROM records WHERE id = ?", (moved["id"],))
+    assert got.fetchall() == [(C.row("T", moved)[1], 9.0)]  # the old row went
+    assert db.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 50
