@@ -27,7 +27,7 @@ from bot.notice_render import (
 from bot.query_text import format_query
 from revenium import params as P
 from revenium.query import Query
-from rules.engine import DELETED_BY
+from rules.engine import DELETED_BY, EDITED_BY
 from rules.model import Budget, Kind, Rule
 from rules.notification import NoteKind, Notification
 from rules.silences import Silence
@@ -127,8 +127,9 @@ def resolved(note: Notification, rule: Rule | None) -> Message:
 
 def resolved_reply(note: Notification, rule: Rule | None) -> Message:
     tz = _tz(note, rule)
-    if note.detail.startswith(DELETED_BY):
-        why = DELETED_BY + user(note.detail.removeprefix(DELETED_BY))
+    changed = next((p for p in (DELETED_BY, EDITED_BY) if note.detail.startswith(p)), None)
+    if changed is not None:
+        why = changed + user(note.detail.removeprefix(changed))
     else:
         why = B.escape(note.detail or "below the recovery threshold")
     now = f"{_value(rule, note.value)} {_window_words(note)}".rstrip()

@@ -48,7 +48,7 @@ from bot.suggest import closest
 from revenium import params as P
 from revenium.query import Window
 from rules.budgets import budget_query, budget_status
-from rules.engine import SOURCE_ERRORS, retire
+from rules.engine import EDITED_BY, SOURCE_ERRORS, retire
 from rules.model import Budget, Rule
 from rules.silences import Silence
 from rules.thresholds import Group
@@ -88,10 +88,16 @@ def add_rule(action: AddRule, call: Call) -> Reply:
     rule, db = action.rule, call.db
     if BG.get_budget(db, rule.name) is not None:
         raise UsageError(msg.name_taken(rule.name, "budget"))
-    existed = A.get_rule(db, rule.name) is not None
-    A.save_rule(db, rule, call.now)
-    note(call, "rule edit" if existed else "rule add", rule.name)
-    return RR.rule_card(rule, card_backtest(rule, call), mark="✏️" if existed else "✅")
+    old = A.get_rule(db, rule.name)
+    reset = old is not None and not old.keeps_instances(rule)
+    resolves = [] if old is None or not reset else [
+        outgoing(n, rule=old)
+        for n in retire(old, A.load_states(db, rule.name), call.now, call.ctx.user,
+                        why=EDITED_BY)
+    ]  # fmt: skip
+    A.save_rule(db, rule, call.now, reset=reset, outgoing=resolves)
+    note(call, "rule add" if old is None else "rule edit", rule.name)
+    return RR.rule_card(rule, card_backtest(rule, call), mark="✅" if old is None else "✏️")
 
 
 def card_backtest(rule: Rule, call: Call) -> BacktestResult | str:

@@ -226,14 +226,22 @@ class SourceHealth:
         return cls(datetime.fromisoformat(since) if since else None, data.get("error"))
 
 
-DELETED_BY = "rule deleted by "  # + the user id: the `detail` of a retiring resolve
+# + the user id: the `detail` of a retiring resolve
+DELETED_BY = "rule deleted by "
+EDITED_BY = "rule edited by "
 
 
 def retire(
-    rule: Rule, states: Mapping[Group, InstanceState], now: datetime, user: str
+    rule: Rule,
+    states: Mapping[Group, InstanceState],
+    now: datetime,
+    user: str,
+    *,
+    why: str = DELETED_BY,
 ) -> list[Notification]:
     """Resolves for the alerts of `rule` still open in their channel, as `user` deletes
-    the rule: a deleted rule must not leave its messages red for good."""
+    the rule (or edits what its alerts mean): its messages must not stay red for good,
+    nor claim the spend fell when only the rule changed."""
     return [
         Notification(
             kind=NoteKind.RESOLVED,
@@ -247,7 +255,7 @@ def retire(
             recovery_threshold=rule.recovery_threshold,
             fired_at=st.fired_at,
             peak=st.peak_value,
-            detail=DELETED_BY + user,
+            detail=why + user,
         )
         for group, st in states.items()
         if st.is_open and st.notified and st.fired_at is not None

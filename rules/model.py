@@ -131,6 +131,14 @@ class Rule:
     def below(self) -> bool:
         return self.op in ("<", "<=")
 
+    def keeps_instances(self, edited: Rule) -> bool:
+        """Whether `edited`'s alert instances mean what this rule's do, so an edit may keep
+        their states: a new threshold or `for` does; new groups, filters or channel do not."""
+        same = ("kind", "by", "query", "channel", "baseline")
+        return self.below == edited.below and all(
+            getattr(self, name) == getattr(edited, name) for name in same
+        )
+
     @property
     def recovery_threshold(self) -> float:
         """Hysteresis: 90 % of the trigger; for `below` rules the same band above it."""

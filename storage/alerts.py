@@ -56,9 +56,22 @@ def add_rule(db: Database, rule: Rule, now: datetime) -> None:
         )  # fmt: skip
 
 
-def save_rule(db: Database, rule: Rule, now: datetime) -> None:
-    """Insert or replace a rule by name (an edit keeps its states and schedule position)."""
+def save_rule(
+    db: Database,
+    rule: Rule,
+    now: datetime,
+    *,
+    reset: bool = False,
+    outgoing: Sequence[Outgoing] = (),
+) -> None:
+    """Insert or replace a rule by name (an edit keeps its states and schedule position).
+
+    `reset` forgets its instance states; `outgoing` (the resolves of the alerts that
+    forgets) is queued in the same transaction."""
     with write_txn(db):
+        if reset:
+            db.conn.execute("DELETE FROM alert_states WHERE rule = ?", (rule.name,))
+        enqueue(db, outgoing, now)
         db.conn.execute(
             "INSERT INTO alert_rules (name, spec, paused, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec,"

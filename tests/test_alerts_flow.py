@@ -156,3 +156,41 @@ def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(wor
     assert "rule deleted by U_CONSOLE — now $120.00 (resolves below $45.00)" in reply["text"]
     proc.run_until(T0 + 2 * H)
     assert len(world.top_level()) == 1  # and nothing more is ever posted for it
+
+
+def test_an_edit_that_regroups_a_firing_rule_resolves_the_old_alerts_first(world: World) -> None:
+    from bot.commands import handle
+    from bot.reply import Context
+
+    background(world)
+    spike(world, -H, 3 * H)
+    proc = world.process()
+    proc.add_rule(spend_rule())
+    proc.run_until(T0 + 30 * M)
+    (alert,) = world.top_level()
+    edit = f"rule add runaway when cost > 50 per 1h by org in <#{CHANNEL}|finops>"
+    handle(edit, Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    proc.run_until(T0 + 60 * M)
+    edited = world.slack.message(CHANNEL, alert["ts"])
+    assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
+    (reply,) = world.replies(alert["ts"])
+    assert "rule edited by U_CONSOLE" in reply["text"]
+    old, new = world.top_level()  # the regrouped rule fires anew, per organization
+    assert old["ts"] == alert["ts"] and new["text"].startswith("🔴 runaway — Acme Corp spent $")
+    assert set(A.load_states(proc.db, "runaway")) == {"Acme Corp"}
+
+
+def test_an_edit_of_the_threshold_keeps_the_firing_alert(world: World) -> None:
+    from bot.commands import handle
+    from bot.reply import Context
+
+    background(world)
+    spike(world, -H, 3 * H)
+    proc = world.process()
+    proc.add_rule(spend_rule())
+    proc.run_until(T0 + 30 * M)
+    edit = f"rule add runaway when cost > 60 per 1h by model in <#{CHANNEL}|finops>"
+    handle(edit, Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    proc.run_until(T0 + 60 * M)
+    (alert,) = world.top_level()  # still the one alert, still red, no resolve in between
+    assert alert["text"].startswith("🔴 runaway") and world.replies(alert["ts"]) == []

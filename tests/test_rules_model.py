@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -170,3 +172,18 @@ def test_alerts_alternate_fired_resolved_with_spaced_reminders(values: list[floa
             assert last_message is not None and at - last_message >= RULE.reminder
         last_message = at if kind in ("fired", "reminder") else None
     assert state.is_open == (len(incidents) % 2 == 1)
+
+
+def test_an_edit_keeps_instances_only_while_they_mean_the_same() -> None:
+    rule = Rule("r", Kind.COST, 50.0, timedelta(hours=1), channel="C1", by="model")
+    kept: list[dict[str, Any]] = [
+        {"threshold": 80.0}, {"per": timedelta(hours=2)}, {"for_count": 3}, {"op": ">="}
+    ]  # fmt: skip
+    lost: list[dict[str, Any]] = [
+        {"by": "agent"}, {"by": None}, {"channel": "C2"}, {"op": "<"}, {"kind": Kind.ERROR_RATE},
+        {"query": Query(filters=(("environment", "prod"),))},
+    ]  # fmt: skip
+    for change in kept:
+        assert rule.keeps_instances(replace(rule, **change)), change
+    for change in lost:
+        assert not rule.keeps_instances(replace(rule, **change)), change
