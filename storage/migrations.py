@@ -130,3 +130,13 @@ def m003_one_id_index(db: Database) -> None:
           WHERE r.team = records_json.team AND r.id = records_json.id
         )""")
     db.execute("DROP INDEX records_id")
+
+
+@MIGRATIONS()
+def m004_packed_bodies(db: Database) -> None:
+    """Record bodies compressed with zstd dictionaries (storage/bodies.py); old ones stay plain."""
+    db.execute("ALTER TABLE records_json ADD COLUMN dict INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE TABLE mirror_dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL,"
+        " created_at INTEGER NOT NULL)"
+    )

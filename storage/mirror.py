@@ -25,6 +25,7 @@ from revenium.clock import Clock, SystemClock
 from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
+from storage import bodies as B
 from storage import columns as C
 from storage import coverage
 from storage import rollups as R
@@ -35,13 +36,13 @@ from storage.txn import read_txn, write_txn
 
 OVERLAP = timedelta(minutes=10)  # re-read before the watermark: rows can arrive late
 Order = tuple[tuple[str, Literal["asc", "desc"]], ...]
-Prepared = dict[str, tuple[tuple[Any, ...], str]]  # id -> (records row, JSON text)
+Prepared = dict[str, tuple[tuple[Any, ...], str | bytes, int]]  # id -> (row, body, dict)
 _DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
 _INSERT = (
     f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({', '.join('?' * len(C.ROW_NAMES))})"
 )
 
-_INSERT_JSON = "INSERT INTO records_json (id, team, at, json) VALUES (?, ?, ?, ?)"
+_INSERT_JSON = "INSERT INTO records_json (id, team, at, json, dict) VALUES (?, ?, ?, ?, ?)"
 
 # A load's page cache (KiB, negative) and WAL size between checkpoints (pages): random
 # inserts into the id indexes stay in memory, and the file is synced less often.
@@ -56,6 +57,11 @@ class Mirror:
         missing = [name for name in C.ROW_NAMES if name not in have]
         if missing:
             raise RuntimeError(f"the mirror lacks columns {missing}: add a migration for them")
+        # SQL that needs a stored record's fields (a sort by one without a column) reads them
+        # through this.
+        db.conn.create_function(
+            "record_json", 2, lambda body, dict_id: B.unpack(db, body, dict_id), deterministic=True
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -69,8 +75,9 @@ class Mirror:
         """
         count = 0
         stream = iter(records)
+        packer = B.current(self.db)
         while chunk := list(islice(stream, batch)):
-            self.write(team_id, prepare(team_id, chunk))
+            self.write(team_id, prepare(team_id, chunk, packer))
             count += len(chunk)
         if refresh:
             R.refresh(self.db, team_id)
@@ -80,8 +87,8 @@ class Mirror:
         """Insert or replace prepared rows (see `prepare`) in one transaction; rollups wait."""
         if not rows:
             return
-        table = [row for row, _ in rows.values()]
-        texts = [(key, team, row[1], text) for key, (row, text) in rows.items()]
+        table = [row for row, _, _ in rows.values()]
+        texts = [(key, team, row[1], body, d) for key, (row, body, d) in rows.items()]
         with write_txn(self.db):
             old = [] if self._insert_new(table, texts) else self._replace(team, table, texts)
             R.mark(self.db, team, [*old, *(row[1] for row in table)])
@@ -214,37 +221,52 @@ class Mirror:
             clauses.append(W.span(lo, hi))
         sql, params = W.join(clauses)
         by, by_params = _order_by(order or query.sort or _DEFAULT_ORDER)
-        text = "SELECT j.json FROM records r JOIN records_json j ON j.team = r.team AND j.id = r.id"
+        text = "SELECT j.json, j.dict FROM records r"
+        text += " JOIN records_json j ON j.team = r.team AND j.id = r.id"
         text += f" WHERE {sql} ORDER BY {by} LIMIT ? OFFSET ?"
         with read_txn(self.db):
-            rows = self.db.conn.execute(text, [*by_params, *params, limit, offset]).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            rows = self.db.conn.execute(text, [*params, *by_params, limit, offset]).fetchall()
+        return [json.loads(B.unpack(self.db, body, d)) for body, d in rows]
 
     def get(self, record_id: str, team_id: str | None = None) -> Record | None:
-        sql = "SELECT json FROM records_json WHERE id = ?"
+        sql = "SELECT json, dict FROM records_json WHERE id = ?"
         args: tuple[str, ...] = (record_id,)
         if team_id is not None:
             sql, args = sql + " AND team = ?", (record_id, team_id)
         row = self.db.conn.execute(sql + " LIMIT 1", args).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else json.loads(B.unpack(self.db, row[0], row[1]))
 
 
-def prepare(team: str, records: Iterable[Record]) -> Prepared:
-    """Records as rows and JSON text, by id (the last copy wins); pure, so any thread may."""
-    out: Prepared = {}
-    for record in records:
-        row = C.row(team, record)
-        out[row[2]] = (row, C.to_json(record))
-    return out
+def prepare(team: str, records: Iterable[Record], packer: B.Packer | None = None) -> Prepared:
+    """Records as rows and stored bodies, by id (the last copy wins); any thread may."""
+    records = list(records)
+    return _prepared([C.row(team, r) for r in records], [C.to_json(r) for r in records], packer)
 
 
-def prepare_json(team: str, texts: Iterable[str]) -> Prepared:
+def prepare_json(team: str, texts: Iterable[str], packer: B.Packer | None = None) -> Prepared:
     """`prepare` for records still in the JSON text the API sent, which is what is kept."""
-    out: Prepared = {}
-    for text in texts:
-        row = C.json_row(team, text)
-        out[row[2]] = (row, text)
-    return out
+    texts = list(texts)
+    return _prepared([C.json_row(team, text) for text in texts], texts, packer)
+
+
+def _prepared(
+    rows: list[tuple[Any, ...]], texts: list[str], packer: B.Packer | None
+) -> Prepared:
+    bodies, dict_id = (packer or B.Packer()).pack(texts)
+    return {row[2]: (row, body, dict_id) for row, body in zip(rows, bodies, strict=True)}
+
+
+def plain_texts(rows: Prepared) -> list[str]:
+    """The bodies of prepared rows kept as plain text (to train a dictionary on)."""
+    return [body for _, body, d in rows.values() if d == B.PLAIN and isinstance(body, str)]
+
+
+def repack(rows: Prepared, packer: B.Packer) -> Prepared:
+    """The same rows, their plain bodies compressed by `packer` (once it has learnt)."""
+    plain = [key for key, (_, body, d) in rows.items() if d == B.PLAIN and isinstance(body, str)]
+    bodies, dict_id = packer.pack([str(rows[key][1]) for key in plain])
+    packed = {key: (rows[key][0], body, dict_id) for key, body in zip(plain, bodies, strict=True)}
+    return {**rows, **packed}
 
 
 def _order_by(order: Order) -> tuple[str, list[Any]]:
@@ -257,7 +279,7 @@ def _order_by(order: Order) -> tuple[str, list[Any]]:
         elif prop in C.BY_PATH:
             expr = f"r.{C.BY_PATH[prop].name}"
         else:
-            expr = "json_extract(j.json, ?)"
+            expr = "json_extract(record_json(j.json, j.dict), ?)"
             params.append("$." + ".".join(json.dumps(step) for step in prop.split(".")))
         parts.append(f"{expr} {direction.upper()}")
     # Ties by id in the last key's direction, as the API (and the sandbox) break them.

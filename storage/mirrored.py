@@ -23,7 +23,8 @@ from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
 from revenium.source import MetricsSource
-from storage.mirror import OVERLAP, Mirror, Prepared, prepare_json
+from storage import bodies
+from storage.mirror import OVERLAP, Mirror, Prepared, plain_texts, prepare_json, repack
 
 WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memory
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
@@ -159,17 +160,24 @@ class MirroredSource:
             start = mark - OVERLAP
 
         pending: Prepared = {}
+        packer = bodies.current(mirror.db)
+
+        def flush() -> None:
+            # The first sync's first batch teaches the dictionary everything is compressed with.
+            if not packer.trained and packer.learn(mirror.db, plain_texts(pending), now):
+                pending.update(repack(pending, packer))
+            mirror.write(self.team, pending)
+            pending.clear()
 
         def store(rows: Prepared) -> None:
             pending.update(rows)  # a later copy of an id replaces the earlier one
             if len(pending) >= WRITE_BATCH:
-                mirror.write(self.team, pending)
-                pending.clear()
+                flush()
 
         with mirror.bulk():
-            self.read(Window(start, now), store, prepare=partial(prepare_json, self.team),
-                      progress=self.progress)  # fmt: skip
-            mirror.write(self.team, pending)
+            prep = partial(prepare_json, self.team, packer=packer)
+            self.read(Window(start, now), store, prepare=prep, progress=self.progress)
+            flush()
             mirror.refresh(self.team)  # rollups once, at the end
         mirror.set_coverage(self.team, start, now)
         mirror.retain(horizon - timedelta(days=1))
