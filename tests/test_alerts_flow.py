@@ -6,13 +6,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.commands import handle
+from bot.reply import Context
 from rules.silences import Silence
 from storage import alerts as A
 from storage import silences as S
-from tests.alerts_kit import CHANNEL, T0, TS_BASE, World, per_minute, record, spend_rule
+from tests.alerts_kit import (
+    CHANNEL,
+    T0,
+    TS_BASE,
+    Process,
+    World,
+    per_minute,
+    record,
+    spend_rule,
+)
 from tests.fakes.slack import FakeSlack
 
 H = timedelta(hours=1)
@@ -137,10 +149,8 @@ def test_a_silence_suppresses_is_announced_and_its_end_is_said_once(world: World
     assert len(world.top_level()) == 1
 
 
-def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(world: World) -> None:
-    from bot.commands import handle
-    from bot.reply import Context
-
+def firing(world: World) -> tuple[Process, dict[str, Any]]:
+    """A process whose rule `runaway` (by model) has fired for dall-e-3, and that alert."""
     background(world)
     spike(world, -H, 3 * H)
     proc = world.process()
@@ -148,7 +158,16 @@ def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(wor
     proc.run_until(T0 + 30 * M)
     (alert,) = world.top_level()
     assert alert["text"].startswith("🔴 runaway")
-    handle("rule delete runaway", Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    return proc, alert
+
+
+def typed(proc: Process, text: str) -> None:
+    handle(text, Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+
+
+def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(world: World) -> None:
+    proc, alert = firing(world)
+    typed(proc, "rule delete runaway")
     proc.tick()  # the next pass delivers the queued resolve; the rule itself is gone
     edited = world.slack.message(CHANNEL, alert["ts"])
     assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
@@ -159,38 +178,22 @@ def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(wor
 
 
 def test_an_edit_that_regroups_a_firing_rule_resolves_the_old_alerts_first(world: World) -> None:
-    from bot.commands import handle
-    from bot.reply import Context
-
-    background(world)
-    spike(world, -H, 3 * H)
-    proc = world.process()
-    proc.add_rule(spend_rule())
-    proc.run_until(T0 + 30 * M)
-    (alert,) = world.top_level()
-    edit = f"rule add runaway when cost > 50 per 1h by org in <#{CHANNEL}|finops>"
-    handle(edit, Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    proc, alert = firing(world)
+    typed(proc, f"rule add runaway when cost > 50 per 1h by org in <#{CHANNEL}|finops>")
     proc.run_until(T0 + 60 * M)
     edited = world.slack.message(CHANNEL, alert["ts"])
     assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
     (reply,) = world.replies(alert["ts"])
-    assert "rule edited by U_CONSOLE" in reply["text"]
+    assert "rule edited by U_CONSOLE" in reply["text"]  # not "now $0.00": spend went on
     old, new = world.top_level()  # the regrouped rule fires anew, per organization
     assert old["ts"] == alert["ts"] and new["text"].startswith("🔴 runaway — Acme Corp spent $")
     assert set(A.load_states(proc.db, "runaway")) == {"Acme Corp"}
 
 
 def test_an_edit_of_the_threshold_keeps_the_firing_alert(world: World) -> None:
-    from bot.commands import handle
-    from bot.reply import Context
-
-    background(world)
-    spike(world, -H, 3 * H)
-    proc = world.process()
-    proc.add_rule(spend_rule())
-    proc.run_until(T0 + 30 * M)
-    edit = f"rule add runaway when cost > 60 per 1h by model in <#{CHANNEL}|finops>"
-    handle(edit, Context(user="U_CONSOLE", channel=CHANNEL), proc.rt)
+    proc, alert = firing(world)
+    typed(proc, f"rule add runaway when cost > 60 per 1h by model in <#{CHANNEL}|finops>")
     proc.run_until(T0 + 60 * M)
-    (alert,) = world.top_level()  # still the one alert, still red, no resolve in between
-    assert alert["text"].startswith("🔴 runaway") and world.replies(alert["ts"]) == []
+    assert world.top_level() == [world.slack.message(CHANNEL, alert["ts"])]
+    assert world.top_level()[0]["text"].startswith("🔴 runaway")  # still red, the one alert
+    assert world.replies(alert["ts"]) == []
