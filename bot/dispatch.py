@@ -29,6 +29,9 @@ GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_WAIT = timedelta(seconds=60)  # wait this long in one drain; longer waits: next pass
+# Sending this long in one pass at most: a backlog (1.1 s a post per channel) must not hold
+# up the next evaluation; what is left goes out in the next passes, in order.
+DRAIN_BUDGET = timedelta(seconds=60)
 LOOKBACK = timedelta(minutes=15)  # how far before the first attempt to look for our post
 STALE_CLAIM = timedelta(seconds=60)  # an older claim is a dead sender's (the lease is 2 min)
 MAX_STEPS = 10_000
@@ -44,6 +47,7 @@ class DrainReport:
     given_up: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
+    deferred: int = 0  # due or soon due, left for a later pass (time budget, long wait, lease)
 
 
 @dataclass
@@ -54,32 +58,38 @@ class Dispatcher:
     sleep: Callable[[float], None]
     pace: timedelta = PACE
     max_wait: timedelta = MAX_WAIT
+    budget: timedelta = DRAIN_BUDGET
     hook: Hook | None = None
     still_ours: Callable[[], bool] = lambda: True  # the lease, re-checked between sends
     _last_post: dict[str, datetime] = field(default_factory=dict)
 
     def drain(self) -> DrainReport:
-        """Send every due row; wait (through `sleep`) for rows due within `max_wait`."""
+        """Send every due row, for `budget` at most; wait (through `sleep`) for rows due within
+        `max_wait`. What is left is for the next pass (`deferred` counts it)."""
         report = DrainReport()
         queues: dict[str, deque[O.OutboxRow]] = {}
         for row in O.unsettled(self.db):
             queues.setdefault(row.channel, deque()).append(row)
+        end = self.clock.now() + self.budget
         for _ in range(MAX_STEPS):
             queues = {ch: q for ch, q in queues.items() if q}
             if not queues or not self.still_ours():
                 break
             now = self.clock.now()
+            if now >= end:
+                break
             channel, ready = min(
                 ((ch, self._ready_at(q[0])) for ch, q in queues.items()),
                 key=lambda item: (item[1], queues[item[0]][0].id),
             )
             if ready > now:
-                if ready - now > self.max_wait:
+                if ready - now > self.max_wait or ready > end:
                     break
                 report.waited_s += (ready - now).total_seconds()
                 self.sleep((ready - now).total_seconds())
                 continue
             self._step(queues[channel], report)
+        report.deferred = sum(map(len, queues.values()))
         return report
 
     def _ready_at(self, row: O.OutboxRow) -> datetime:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.dispatch import GIVE_UP_AFTER, PACE
+from bot.dispatch import DRAIN_BUDGET, GIVE_UP_AFTER, PACE
 from storage import outbox as O
 from tests.alerts_kit import CHANNEL, T0, TS_BASE, World, per_minute, spend_rule
 from tests.fakes.slack import FakeSlack
@@ -195,3 +195,21 @@ def test_an_undeliverable_message_is_retried_for_24_hours_then_given_up(world: W
     assert GIVE_UP_AFTER <= world.clock.now() - start < GIVE_UP_AFTER + 2 * H
     assert 20 < row.attempts < 60  # backed off, not hammered
     assert [m["text"] for m in world.top_level()] == ["but this goes out"]
+
+
+def test_a_long_backlog_is_drained_over_several_passes_in_order(world: World) -> None:
+    """A drain stops at its time budget, so the next evaluation is not held up behind a
+    backlog; the rest goes out in the next passes, in order, once each."""
+    texts = [f"m{i:03d}" for i in range(120)]  # 120 posts paced 1.1 s apart: over two minutes
+    queue(world, CHANNEL, texts)
+    proc = world.process()
+    started = world.clock.now()
+    first = proc.dispatcher(budget=DRAIN_BUDGET).drain()
+    assert 0 < first.sent < len(texts) and first.deferred == len(texts) - first.sent
+    assert world.clock.now() - started <= DRAIN_BUDGET + PACE
+    for _ in range(5):
+        world.clock.advance(timedelta(seconds=30))  # the scheduler's next pass
+        if proc.dispatcher(budget=DRAIN_BUDGET).drain().deferred == 0:
+            break
+    assert [m["text"] for m in world.top_level(CHANNEL)] == texts
+    assert O.unsettled(proc.db) == []
