@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot import change_render as CR
@@ -63,11 +64,11 @@ def preview(channel: str, call: Call) -> Reply:
 
 def next_post(digest: Digest, last_posted: date | None, now: datetime) -> datetime | None:
     """When the digest posts next: now, if one is due and not yet posted; else its next time."""
-    due = digest_due(
-        digest.at, digest.tz, now, last_posted, digest.created_at, weekday=digest.weekday
-    )
+    ready = partial(post_time, digest)
+    due = digest_due(digest.at, digest.tz, now, last_posted, digest.created_at,
+                     weekday=digest.weekday, post_at=ready)  # fmt: skip
     if due is not None:
-        return post_time(digest, due.local_date, due.at)
+        return now
     today = now.astimezone(ZoneInfo(digest.tz)).date()
     for ahead in range(LOOK_AHEAD_DAYS):
         day = today + timedelta(days=ahead)
@@ -76,6 +77,6 @@ def next_post(digest: Digest, last_posted: date | None, now: datetime) -> dateti
         if last_posted is not None and day <= last_posted:
             continue
         at = local_instant(day, digest.at, digest.tz)
-        if at > now and at >= digest.created_at:
-            return post_time(digest, day, at)
+        if ready(day, at) > now and at >= digest.created_at:
+            return ready(day, at)
     return None

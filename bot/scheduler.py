@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlite_utils import Database
 
@@ -252,8 +253,8 @@ def run_digests(rt: Runtime, now: datetime, report: PassReport) -> None:
         kind = D.digest_kind(digest)
         last = D.digest_last_posted(db, digest.channel, kind)
         slot = digest_due(digest.at, digest.tz, now, last, digest.created_at,
-                          weekday=digest.weekday)  # fmt: skip
-        if slot is None or now < post_time(digest, slot.local_date, slot.at):
+                          weekday=digest.weekday, post_at=partial(post_time, digest))  # fmt: skip
+        if slot is None:
             continue
         try:
             extras = digest_extras(db, digest.channel, now)

@@ -8,6 +8,7 @@ slot. Digests are keyed by LOCAL DATE, not by cron tick: croniter fires a daily
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -114,12 +115,15 @@ def digest_due(
     *,
     weekday: int | None = None,
     late_after: timedelta = DIGEST_LATE_AFTER,
+    post_at: Callable[[date, datetime], datetime] = lambda day, at: at,
 ) -> DigestSlot | None:
-    """The digest to post now, if any: the most recent local date whose time has passed.
+    """The digest to post now, if any: the most recent local date whose digest may post.
 
-    At most one per local date, however often this is called; after an outage of
-    several days only the most recent date is posted (late); a digest created after
-    a date's time starts on the next one. `weekday` (0 = Monday) makes it weekly.
+    `post_at(day, at)` says when the digest of a local date, due at `at`, may post (after
+    the day it covers settled). At most one per local date, however often this is called;
+    after an outage of several days only the most recent date is posted (late); a digest
+    created after a date's time starts on the next one. `weekday` (0 = Monday) makes it
+    weekly.
     """
     today = now.astimezone(ZoneInfo(tz)).date()
     for back in range(8):
@@ -127,7 +131,7 @@ def digest_due(
         if weekday is not None and day.weekday() != weekday:
             continue
         at = local_instant(day, local_time, tz)
-        if at <= now:
+        if post_at(day, at) <= now:
             break
     else:
         return None

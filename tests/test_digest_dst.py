@@ -97,6 +97,12 @@ SCENARIOS = (
              odd=((NY, date(2026, 11, 1), 25),),
              landmark=("C0NY0000", utc(2026, 11, 2, 6), "Sun Nov 01 (late)"),
              outage=(utc(2026, 10, 31, 6), utc(2026, 11, 2, 6))),
+    # Back at 00:02 New York: the 00:00 digest of that date waits for 00:05, and the one
+    # missed in the outage (Sunday's) is posted at once, late, rather than never.
+    Scenario("outage-ends-while-a-day-settles", utc(2026, 10, 30), utc(2026, 11, 4, 12),
+             odd=((NY, date(2026, 11, 1), 25),),
+             landmark=("C0NY0000", utc(2026, 11, 3, 5, 2), "Sun Nov 01 (late)"),
+             outage=(utc(2026, 11, 2), utc(2026, 11, 3, 5, 2))),
 )  # fmt: skip
 
 
