@@ -27,6 +27,14 @@ _PERIODS = {
     "month": Period.MONTH,
     "monthly": Period.MONTH,
 }
+def _amount_like(token: Token) -> bool:
+    try:
+        words.amount(token, "a budget")
+    except UsageError:
+        return False
+    return True
+
+
 _LEVELS = re.compile(r"\d{1,4}%?(?:,\d{1,4}%?)*,?")
 MAX_LEVEL = 1000  # percent of the budget
 
@@ -34,6 +42,8 @@ MAX_LEVEL = 1000  # percent of the budget
 def parse_budget(tokens: list[Token], where: Where) -> Action:
     example = "budget images-monthly 20000 per month"
     first = words.word(tokens, 0)
+    if first in ("add", "set", "new") and len(tokens) > 2 and not _amount_like(tokens[1]):
+        tokens, first = tokens[1:], words.word(tokens, 1)  # `budget add NAME …`, as `rule add`
     if first in VERBS:
         if first == "list":
             return ListRules()

@@ -33,6 +33,11 @@ METRICS: dict[str, Kind] = {
     "shortfall": Kind.SHORTFALL,
 }
 METRIC_NAMES = ("cost", "error-rate", "errors", "images", "cost-per-image", "wasted", "shortfall")
+SPELLED = {  # metrics written as words, as people say them: `error rate > 5%`
+    ("error", "rate"): "error-rate",
+    ("cost", "per", "image"): "cost-per-image",
+    ("wasted", "cost"): "wasted-cost",
+}
 MONEY = frozenset({Kind.COST, Kind.WASTED_COST, Kind.COST_PER_IMAGE})
 COUNTS = frozenset({Kind.ERRORS, Kind.IMAGES, Kind.SHORTFALL})
 MAX_COUNT = 1_000_000_000
@@ -61,6 +66,31 @@ class Condition:
 
 def read_condition(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
     """The condition starting at tokens[i] (just after `when`): (condition, tokens used)."""
+    joined, extra = _join_spelled(tokens, i)
+    condition, used = _read_condition(joined, i)
+    return condition, used + extra
+
+
+def _join_spelled(tokens: Sequence[Token], i: int) -> tuple[Sequence[Token], int]:
+    """`error rate>5%` as `error-rate>5%`: the tokens with a spelled-out metric at i joined
+    into one, and how many fewer there are."""
+    for spelled, name in SPELLED.items():
+        head = list(tokens[i : i + len(spelled)])
+        if len(head) < len(spelled) or any(t.quoted for t in head):
+            continue
+        last = head[-1]
+        match = COMPARISON.fullmatch(last.text)
+        last_word = match.group(1).lower() if match else last.word
+        if [t.word for t in head[:-1]] != list(spelled[:-1]) or last_word != spelled[-1]:
+            continue
+        rest = last.text[len(match.group(1)) :] if match else ""
+        raw = " ".join(t.raw for t in head)
+        merged = Token(name + rest, raw, head[0].pos)
+        return [*tokens[:i], merged, *tokens[i + len(spelled) :]], len(spelled) - 1
+    return tokens, 0
+
+
+def _read_condition(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
     if i >= len(tokens):
         raise UsageError(msg.when_needs())
     token = tokens[i]

@@ -100,6 +100,10 @@ def test_a_cost_rule_has_every_named_default() -> None:
         ("wasted > $20", Kind.WASTED_COST, ">", 20.0),
         ("shortfall > 3", Kind.SHORTFALL, ">", 3.0),
         ("cost ≥ 7", Kind.COST, ">=", 7.0),
+        ("error rate > 5%", Kind.ERROR_RATE, ">", 0.05),  # spelled as people say them
+        ("Error Rate>=5%", Kind.ERROR_RATE, ">=", 0.05),
+        ("cost per image > 0.1", Kind.COST_PER_IMAGE, ">", 0.1),
+        ("wasted cost > $20", Kind.WASTED_COST, ">", 20.0),
     ],
 )
 def test_threshold_conditions(condition: str, kind: Kind, op: str, threshold: float) -> None:
@@ -173,6 +177,12 @@ def test_change_conditions(
     assert (r.threshold, r.op, r.per) == (threshold, ">=", per)
 
 
+def test_a_spelled_metric_in_a_change_condition_and_before_filters() -> None:
+    r = rule("rule add ch when error rate rises 50% vs last week model:dall-e-3")
+    assert r.baseline is not None and r.baseline.metric is Kind.ERROR_RATE
+    assert r.query.filters == ((MODEL, "dall-e-3"),)
+
+
 def test_change_minimum_volume() -> None:
     r = rule("rule add ch when cost rises 50% vs last week min-volume 100")
     assert r.baseline is not None and r.baseline.min_requests == 100
@@ -224,6 +234,9 @@ def test_budgets() -> None:
     assert weekly.budget.query.filters == ((ENV, "production"),)
     daily = act("budget d 20 per day at 80%,100%")
     assert isinstance(daily, SetBudget) and daily.budget.thresholds == (80, 100)
+    assert act("budget add d 20 per day") == act("budget d 20 per day")  # as `rule add`
+    named_add = act("budget add 20 per day")  # a budget may still be called `add`
+    assert isinstance(named_add, SetBudget) and named_add.budget.name == "add"
     assert act("budget list") == ListRules()
     assert act("budget delete b") == BudgetVerb("delete", "b")
     assert act("budget show b") == BudgetVerb("show", "b")
