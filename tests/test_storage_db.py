@@ -136,14 +136,14 @@ def test_a_failing_migration_leaves_nothing_half_written(tmp_path: Path) -> None
 
 def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) -> None:
     shared = ThreadDatabases(tmp_path / "state.db")
-    seen: dict[str, int] = {}
+    seen: dict[str, Database] = {}  # held, so no two can share an id()
     errors: list[BaseException] = []
 
     def work(team: str) -> None:
         try:
             db = shared.get()
             assert shared.get() is db
-            seen[team] = id(db)
+            seen[team] = db
             Mirror(db).upsert(team, K.make_records(seed=len(team), count=300), batch=50)
             shared.close()
         except BaseException as exc:  # reported below, in the test's thread
@@ -155,7 +155,7 @@ def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) ->
     for t in threads:
         t.join(timeout=60)
     assert not errors
-    assert len(set(seen.values())) == 4
+    assert len({id(db) for db in seen.values()}) == 4
     db = open_db(tmp_path / "state.db")
     counts = dict(db.conn.execute("SELECT team, COUNT(*) FROM records GROUP BY team").fetchall())
     assert counts == {f"T{i}": 300 for i in range(4)}
