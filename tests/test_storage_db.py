@@ -154,7 +154,7 @@ def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) ->
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert not errors
+    assert not errors, errors
     assert len({id(db) for db in seen.values()}) == 4
     db = open_db(tmp_path / "state.db")
     counts = dict(db.conn.execute("SELECT team, COUNT(*) FROM records GROUP BY team").fetchall())
