@@ -27,14 +27,6 @@ _PERIODS = {
     "month": Period.MONTH,
     "monthly": Period.MONTH,
 }
-def _amount_like(token: Token) -> bool:
-    try:
-        words.amount(token, "a budget")
-    except UsageError:
-        return False
-    return True
-
-
 _LEVELS = re.compile(r"\d{1,4}%?(?:,\d{1,4}%?)*,?")
 MAX_LEVEL = 1000  # percent of the budget
 
@@ -101,3 +93,11 @@ def _levels(tokens: Sequence[Token], i: int) -> tuple[tuple[int, ...], int]:
 
 
 OPTIONS: dict[str, words.Reader] = {"at": _levels, "in": channel_option}
+
+
+def _amount_like(token: Token) -> bool:
+    try:
+        words.amount(token, "a budget")
+    except UsageError:
+        return False
+    return True

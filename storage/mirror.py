@@ -46,7 +46,7 @@ _INSERT = (
 _INSERT_JSON = "INSERT INTO records_json (id, team, at, json, dict) VALUES (?, ?, ?, ?, ?)"
 
 # A load's page cache (KiB, negative) and WAL size between checkpoints (pages): random
-# inserts into the id indexes stay in memory, and the file is synced less often.
+# inserts into the id index stay in memory, and the file is synced less often.
 _BULK = (("cache_size", -32_768), ("wal_autocheckpoint", 16_384))
 
 
@@ -251,9 +251,7 @@ def prepare_json(team: str, texts: Iterable[str], packer: B.Packer | None = None
     return _prepared([C.json_row(team, text) for text in texts], texts, packer)
 
 
-def _prepared(
-    rows: list[tuple[Any, ...]], texts: list[str], packer: B.Packer | None
-) -> Prepared:
+def _prepared(rows: list[tuple[Any, ...]], texts: list[str], packer: B.Packer | None) -> Prepared:
     bodies, dict_id = (packer or B.Packer()).pack(texts)
     return {row[2]: (row, body, dict_id) for row, body in zip(rows, bodies, strict=True)}
 
