@@ -76,6 +76,25 @@ class Packer:
         self._state = (dict_id, data)  # one assignment: readers see the old pair or the new
 
 
+def install(db: Database) -> None:
+    """Let SQL read stored bodies: `record_json(json, dict)` (a sort by a field without a
+    column). Once per connection: re-registering a function fails while statements run."""
+    if db in _INSTALLED:
+        return
+    ref = weakref.ref(db)  # the connection must not keep its Database alive
+    db.conn.create_function(
+        "record_json", 2, lambda body, d: unpack(_alive(ref), body, d), deterministic=True
+    )
+    _INSTALLED.add(db)
+
+
+def _alive(ref: weakref.ref[Database]) -> Database:
+    db = ref()
+    if db is None:
+        raise RuntimeError("the mirror's database was closed")
+    return db
+
+
 def current(db: Database) -> Packer:
     """A packer with the mirror's newest dictionary (plain while there is none)."""
     row = db.conn.execute("SELECT id, data FROM mirror_dicts ORDER BY id DESC LIMIT 1").fetchone()
@@ -100,6 +119,7 @@ def unpack(db: Database, body: str | bytes, dict_id: int) -> str:
     return decompressor.decompress(body).decode()
 
 
+_INSTALLED: weakref.WeakSet[Database] = weakref.WeakSet()
 _DECOMPRESSORS: weakref.WeakKeyDictionary[Database, dict[int, zstd.ZstdDecompressor]] = (
     weakref.WeakKeyDictionary()
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import weakref
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -58,12 +57,7 @@ class Mirror:
         missing = [name for name in C.ROW_NAMES if name not in have]
         if missing:
             raise RuntimeError(f"the mirror lacks columns {missing}: add a migration for them")
-        # SQL that needs a stored record's fields (a sort by one without a column) reads them
-        # through this; a weak reference, so the connection does not keep its Database alive.
-        ref = weakref.ref(db)
-        db.conn.create_function(
-            "record_json", 2, lambda body, d: B.unpack(_alive(ref), body, d), deterministic=True
-        )
+        B.install(db)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -284,13 +278,6 @@ def _order_by(order: Order) -> tuple[str, list[Any]]:
         parts.append(f"{expr} {direction.upper()}")
     # Ties by id in the last key's direction, as the API (and the sandbox) break them.
     return ", ".join([*parts, f"r.id {order[-1][1].upper()}"]), params
-
-
-def _alive(ref: weakref.ref[Database]) -> Database:
-    db = ref()
-    if db is None:
-        raise RuntimeError("the mirror's database was closed")
-    return db
 
 
 def _time(micros: int | None) -> datetime | None:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ def test_a_failing_migration_leaves_nothing_half_written(tmp_path: Path) -> None
 def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) -> None:
     shared = ThreadDatabases(tmp_path / "state.db")
     seen: dict[str, Database] = {}  # held, so no two can share an id()
-    errors: list[BaseException] = []
+    errors: list[str] = []
 
     def work(team: str) -> None:
         try:
@@ -146,8 +147,8 @@ def test_thread_databases_give_each_thread_its_own_connection(tmp_path: Path) ->
             seen[team] = db
             Mirror(db).upsert(team, K.make_records(seed=len(team), count=300), batch=50)
             shared.close()
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
+        except BaseException:  # reported below, in the test's thread
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=work, args=(f"T{i}",)) for i in range(4)]
     for t in threads:
