@@ -24,6 +24,17 @@ MEMORY = ":memory:"
 
 def open_db(path: str | Path) -> Database:
     """A migrated connection to `path` (created 0600 if new), or a fresh in-memory db."""
+    with _OPENING:
+        return _open(path)
+
+
+# A process's threads set connections up one at a time: while a new file is not yet in
+# WAL mode, two connections setting it up can deadlock, and SQLite then answers one of
+# them "database is locked" at once, without waiting out the busy timeout.
+_OPENING = threading.Lock()
+
+
+def _open(path: str | Path) -> Database:
     if str(path) != MEMORY:
         _create_private(Path(path))
     db = Database(MEMORY if str(path) == MEMORY else Path(path))
