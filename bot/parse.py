@@ -40,6 +40,7 @@ VERBS = (*QUERY_VERBS, "show", "help", *RAW_VERBS)
 PREFIX = "/imgmetrics"
 SHARE = "share"
 TOP_DEFAULT, TOP_MIN, TOP_MAX = 10, 1, 50
+SPEND = ("cost", "spend")
 HOURLY_UP_TO = timedelta(hours=48)  # trend steps by hour up to this window length, else by day
 _QUERY_WORDS = ("today", "yesterday", "this", "last", "past", "since", "from", "by", "tz")
 _GUESS_WORDS = (
@@ -109,6 +110,8 @@ def _record_id(tokens: list[Token]) -> str:
 
 def _query_command(base: Command, tokens: list[Token], now: datetime) -> Command:
     dim: str | None = None
+    if base.verb == "trend" and tokens and not tokens[0].literal and tokens[0].word in SPEND:
+        tokens = tokens[1:]  # `trend cost last 14d`: spend is what a trend shows
     if base.verb == "top":
         dim, count, tokens = _top(tokens)
         base = replace(base, limit=int(count) if count else TOP_DEFAULT, args=_opt(count))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -372,6 +373,9 @@ def test_trend_interval() -> None:
     assert p("trend last 24h").interval == "hour"
     assert p("trend last 48h").interval == "hour"
     assert p("trend last 3d").interval == "day"
+    for said, means in (("trend cost last 14d by day", "trend last 14d by day"),
+                        ("trend spend last 3d", "trend last 3d")):  # spend is what it shows
+        assert replace(p(said), raw="") == replace(p(means), raw="")
     assert p("trend last 7d by hour").interval == "hour"
     assert p("summary").interval is None
     assert "sets the step of a trend" in fails("summary by day")
