@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from revenium import params as P
 from revenium.sandbox.core import LIST_PATH, PREFIX, Sandbox
@@ -81,3 +82,25 @@ def sorted_like_sqlite(records: list[dict[str, Any]], keys: list[tuple[str, str]
     for prop, direction in reversed(keys):
         out.sort(key=lambda r: (r[prop] is not None, r[prop]), reverse=direction == "desc")
     return [r["id"] for r in out]
+
+
+# Module fixtures for the sandbox test modules: import them by name. Module scope is the
+# importing module's, so each module gets its own sandbox (some inject faults into it).
+
+
+@pytest.fixture(scope="module")
+def box() -> Iterator[Sandbox]:
+    sandbox = make_sandbox()
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture(scope="module")
+def records(box: Sandbox) -> list[dict[str, Any]]:
+    return box.records()
+
+
+@pytest.fixture(scope="module")
+def http(box: Sandbox) -> Iterator[httpx.Client]:
+    with client(box) as c:
+        yield c

@@ -6,7 +6,6 @@ import json
 import sqlite3
 import statistics
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -19,6 +18,7 @@ from revenium.records import field, format_time, parse_time
 from revenium.sandbox import seed
 from revenium.sandbox.core import HASHID, Sandbox
 from tests import oracle
+from tests import sandbox_kit as K
 from tests.sandbox_kit import (
     END,
     MODEL,
@@ -26,27 +26,10 @@ from tests.sandbox_kit import (
     all_ids,
     client,
     get_list,
-    make_sandbox,
     records_of,
 )
 
-
-@pytest.fixture(scope="module")
-def box() -> Iterator[Sandbox]:
-    sandbox = make_sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture(scope="module")
-def records(box: Sandbox) -> list[dict[str, Any]]:
-    return box.records()
-
-
-@pytest.fixture(scope="module")
-def http(box: Sandbox) -> Iterator[httpx.Client]:
-    with client(box) as c:
-        yield c
+box, http, records = K.box, K.http, K.records  # module-scoped: a sandbox per module
 
 
 # -- the data -------------------------------------------------------------

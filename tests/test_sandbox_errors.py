@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from revenium import params as P
 from revenium.params import Kind, Param, Role
 from revenium.sandbox.core import LIST_PATH, ME_PATH, Sandbox
+from tests import sandbox_kit as K
 from tests.sandbox_kit import (
     END,
     KEY,
@@ -28,17 +28,7 @@ from tests.sandbox_kit import (
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
-@pytest.fixture(scope="module")
-def box() -> Iterator[Sandbox]:
-    sandbox = make_sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture(scope="module")
-def http(box: Sandbox) -> Iterator[httpx.Client]:
-    with client(box) as c:
-        yield c
+box, http = K.box, K.http  # module-scoped: a sandbox per module
 
 
 def spring_error(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -11,6 +10,7 @@ import pytest
 
 from revenium import params as P
 from revenium.sandbox.core import MAX_PAGE_SIZE, Sandbox
+from tests import sandbox_kit as K
 from tests.sandbox_kit import (
     END,
     MODEL,
@@ -18,29 +18,12 @@ from tests.sandbox_kit import (
     all_ids,
     client,
     get_list,
-    make_sandbox,
     name_of,
     records_of,
     sorted_like_sqlite,
 )
 
-
-@pytest.fixture(scope="module")
-def box() -> Iterator[Sandbox]:
-    sandbox = make_sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture(scope="module")
-def records(box: Sandbox) -> list[dict[str, Any]]:
-    return box.records()
-
-
-@pytest.fixture(scope="module")
-def http(box: Sandbox) -> Iterator[httpx.Client]:
-    with client(box) as c:
-        yield c
+box, http, records = K.box, K.http, K.records  # module-scoped: a sandbox per module
 
 
 def query_of(href: str) -> dict[str, str]:
