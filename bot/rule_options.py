@@ -28,9 +28,20 @@ EVALUATIONS = ("evaluations", "evaluation", "evals", "checks", "times", "runs", 
 
 def _per(tokens: Sequence[Token], i: int) -> tuple[timedelta, int]:
     words.after(tokens, i, "a span", "per 1h")
-    value, used = words.span(tokens, i, words.phrase(tokens, i - 1, 2))
-    if not MIN_PER <= value <= MAX_PER:
-        raise UsageError(msg.out_of_range(words.phrase(tokens, i - 1, 1 + used), "1m", "31d"))
+    return _span_within(tokens, i, (MIN_PER, "1m"), (MAX_PER, "31d"))
+
+
+def _span_within(
+    tokens: Sequence[Token],
+    i: int,
+    low: tuple[timedelta, str],
+    high: tuple[timedelta, str],
+) -> tuple[timedelta, int]:
+    """The span at tokens[i] (after its option word), refused by name outside [low, high]."""
+    value, used = words.span(tokens, i, words.phrase(tokens, i - 1, 2), zero=low[0] == timedelta(0))
+    if not low[0] <= value <= high[0]:
+        phrase = words.phrase(tokens, i - 1, 1 + used)
+        raise UsageError(msg.out_of_range(phrase, low[1], high[1]))
     return value, used
 
 
@@ -42,10 +53,7 @@ def every_value(tokens: Sequence[Token], i: int) -> tuple[timedelta | str, int]:
             return check_cron(token.text), 1
         except ValueError:
             raise UsageError(msg.bad_cron(token.raw)) from None
-    value, used = words.span(tokens, i, words.phrase(tokens, i - 1, 2))
-    if not MIN_PER <= value <= MAX_EVERY:
-        raise UsageError(msg.out_of_range(words.phrase(tokens, i - 1, 1 + used), "1m", "7d"))
-    return value, used
+    return _span_within(tokens, i, (MIN_PER, "1m"), (MAX_EVERY, "7d"))
 
 
 def _for(tokens: Sequence[Token], i: int) -> tuple[int | timedelta, int]:
@@ -74,10 +82,7 @@ def _counter(what: str, low: int, high: int, example: str) -> words.Reader:
 
 def _settle(tokens: Sequence[Token], i: int) -> tuple[timedelta, int]:
     words.after(tokens, i, "a delay", "settle 5m")
-    value, used = words.span(tokens, i, words.phrase(tokens, i - 1, 2), zero=True)
-    if value > MAX_SETTLE:
-        raise UsageError(msg.out_of_range(words.phrase(tokens, i - 1, 1 + used), "0m", "1d"))
-    return value, used
+    return _span_within(tokens, i, (timedelta(0), "0m"), (MAX_SETTLE, "1d"))
 
 
 def _remind(tokens: Sequence[Token], i: int) -> tuple[timedelta, int]:
