@@ -23,10 +23,10 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from bot.commands import OneDatabase, Runtime  # noqa: E402
+from bot.alerts.notifier import ConsoleNotifier  # noqa: E402
+from bot.alerts.tick import run_pass  # noqa: E402
+from bot.runtime import OneDatabase, Runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.notify import ConsoleNotifier  # noqa: E402
-from bot.scheduler import run_pass  # noqa: E402
 from revenium import params as P  # noqa: E402
 from revenium.client import RevClient  # noqa: E402
 from revenium.clock import FakeClock  # noqa: E402
@@ -35,7 +35,7 @@ from revenium.query import Query  # noqa: E402
 from revenium.ratelimit import TokenBucket  # noqa: E402
 from revenium.sandbox.core import Sandbox  # noqa: E402
 from revenium.source import ApiSource  # noqa: E402
-from rules.model import Kind, Rule  # noqa: E402
+from rules.model import Metric, Rule  # noqa: E402
 from storage import alerts as A  # noqa: E402
 from storage.db import open_db  # noqa: E402
 
@@ -74,8 +74,8 @@ def rules(n: int) -> list[Rule]:
         model = models[i % len(models)]
         filters = ((MODEL, model),) if model else ()
         per = timedelta(hours=1) if i % 3 else timedelta(minutes=30)
-        kind = (Kind.COST, Kind.ERROR_RATE, Kind.IMAGES)[i % 3]
-        threshold = {Kind.COST: 5.0 + i % 40, Kind.ERROR_RATE: 0.05, Kind.IMAGES: 50.0}[kind]
+        kind = (Metric.COST, Metric.ERROR_RATE, Metric.IMAGES)[i % 3]
+        threshold = {Metric.COST: 5.0 + i % 40, Metric.ERROR_RATE: 0.05, Metric.IMAGES: 50.0}[kind]
         by = (None, AGENT, None, MODEL)[i % 4] if not model else None
         out.append(Rule(f"rule-{i:04d}", kind, threshold, per, Query(filters=filters),
                         channel=f"C{i % 7}", by=by))  # fmt: skip
@@ -115,7 +115,7 @@ def main(n: int) -> None:
 
 def _prewarm(source: WarmSource, rt: Runtime, n: int) -> None:
     """Answer the next pass's questions before it starts (a synced mirror has them)."""
-    from bot.fetching import SourceCache
+    from rules.cache import SourceCache
     from rules.engine import run_rule
 
     cache = SourceCache(source)

@@ -1,49 +1,60 @@
-"""Wiring: from Settings and a Clock to a Runtime with a live metrics source."""
+"""What every command and pass is handed: settings, the clock, the metrics source, the state
+database, and who may change rules. Built once at start-up (bot/cli/wiring.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import partial
+from dataclasses import dataclass
+from typing import Protocol
 
-from bot.commands import Runtime
+from sqlite_utils import Database
+
 from bot.config import Settings
-from bot.errors import UserError
-from revenium.client import connect
 from revenium.clock import Clock
-from revenium.source import ApiSource
-from revenium.sync import sync_window
-from storage.db import ThreadDatabases
-from storage.mirrored import MirroredSource, Progress
-
-# Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
-INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
+from revenium.source import MetricsSource
 
 
-class ConfigError(UserError):
-    """A required setting is missing; the message names the variable."""
+class Databases(Protocol):
+    """The calling thread's connection (storage.db.ThreadDatabases, or one shared db)."""
+
+    def get(self) -> Database: ...
 
 
-def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None = None) -> Runtime:
-    """`progress` hears how a sync of the mirror advances (the console, `imgmetrics sync`)."""
-    if not settings.revenium_api_key:
-        raise ConfigError("REVENIUM_API_KEY is not set (see README: Configuration), "
-                          "or run `make demo` for the sandbox.")  # fmt: skip
-    if not settings.revenium_team_id:
-        raise ConfigError("REVENIUM_TEAM_ID is not set: the hashed id of the team to read.")
-    client = connect(
-        settings.revenium_api_url,
-        settings.revenium_api_key,
-        settings.revenium_team_id,
-        **INTERACTIVE_RETRIES,
-    )
-    dbs = ThreadDatabases(settings.db_path)
-    source = MirroredSource(
-        dbs,
-        settings.revenium_team_id,
-        partial(sync_window, client),
-        ApiSource(client),
-        clock,
-        freshness=timedelta(seconds=settings.freshness_s),
-        progress=progress,
-    )
-    return Runtime(settings=settings, clock=clock, source=source, dbs=dbs)
+@dataclass(frozen=True)
+class OneDatabase:
+    """A single connection for single-threaded use (tests, `tick`, in-memory dbs)."""
+
+    db: Database
+
+    def get(self) -> Database:
+        return self.db
+
+
+class AdminCheck(Protocol):
+    """Who may change rules, budgets, digests and silences (bot/commands/admins.py)."""
+
+    def require(self, user: str, what: str) -> None:
+        """Raise bot.errors.Refusal unless `user` may change `what`."""
+        ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    source: MetricsSource
+    dbs: Databases | None = None  # rules, alerts, digests: storage/alerts.py and siblings
+    admins: AdminCheck | None = None  # None: only IMGMETRICS_ADMINS and the operator
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection to the state database."""
+        if self.dbs is None:
+            raise RuntimeError("this Runtime was built without a database")
+        return self.dbs.get()
+
+    def close(self) -> None:
+        """The source's connections and this process's database connections."""
+        self.source.close()
+        close = getattr(self.dbs, "close", None)
+        if close is not None:
+            close()

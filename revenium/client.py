@@ -25,8 +25,8 @@ from revenium.errors import (
     BadKey,
     BadTeamId,
     InvalidRequest,
-    NotFound,
     RateLimited,
+    RecordNotFound,
     ReveniumError,
     TeamDenied,
     Unavailable,
@@ -137,7 +137,7 @@ class RevClient:
             number = page.number + 1
 
     def get(self, record_id: str) -> Record:
-        """One record by id; NotFound when the team has no such record."""
+        """One record by id; RecordNotFound when the team has no such record."""
         if not record_id:
             raise ValueError("record id must not be empty")
         path = f"{LIST_PATH}/{quote(record_id, safe='')}"
@@ -241,7 +241,7 @@ class RevClient:
                 status=status,
             )
         if status == 404:
-            return NotFound(missing, status=status)
+            return RecordNotFound(missing, status=status)
         detail = f": {message}" if message else ""
         return InvalidRequest(
             f"Revenium rejected the request ({status} {error}){detail}".strip(), status=status

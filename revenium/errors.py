@@ -5,7 +5,7 @@
     ├── TeamDenied        403 Access Denied: the key cannot read this team
     ├── BadTeamId         400 "Failed to decode hashed Id"
     ├── InvalidRequest    other 400s (bounds, dates): a bug on our side, never retried
-    ├── NotFound          404 for a one-record read
+    ├── RecordNotFound    404 for a one-record read
     ├── RateLimited       429 after retries ran out          (retryable)
     └── Unavailable       5xx, timeouts, connection errors,
                           malformed bodies after retries     (retryable)
@@ -38,7 +38,7 @@ class InvalidRequest(ReveniumError):
     pass
 
 
-class NotFound(ReveniumError):
+class RecordNotFound(ReveniumError):
     pass
 
 

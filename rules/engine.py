@@ -15,10 +15,18 @@ from typing import Any
 from revenium.errors import ReveniumError
 from revenium.query import Query
 from rules.model import Rule
-from rules.notification import Contributors, NoteKind, Notification, slot_of
+from rules.notification import Contributors, NoteKind, Notification, Resolution, slot_of
 from rules.schedule import catch_up, next_run
 from rules.silences import Silence, expired_while_firing, is_silenced
-from rules.state import InstanceState, SourceFailure, State, Transition, TransitionKind, step
+from rules.state import (
+    Cause,
+    InstanceState,
+    SourceFailure,
+    State,
+    Transition,
+    TransitionKind,
+    step,
+)
 from rules.thresholds import Fetch, Finding, Group, evaluate
 
 BACKTEST_MAX_STEPS = 50_000  # 30 days every minute fits; more is a mistake, not a backtest
@@ -125,7 +133,8 @@ class _Run:
             # Sent even when muted: an alert left red in the channel is a lost resolve.
             if not inst.old.notified:
                 return []
-            return [self._note(NoteKind.RESOLVED, inst, done, detail=done.reason)]
+            why = Resolution(done.cause or Cause.RECOVERED)
+            return [self._note(NoteKind.RESOLVED, inst, done, resolution=why)]
         if inst.muted or not inst.new.notified:
             return []
         ended = inst.silence_ended
@@ -226,18 +235,13 @@ class SourceHealth:
         return cls(datetime.fromisoformat(since) if since else None, data.get("error"))
 
 
-# + the user id: the `detail` of a retiring resolve
-DELETED_BY = "rule deleted by "
-EDITED_BY = "rule edited by "
-
-
 def retire(
     rule: Rule,
     states: Mapping[Group, InstanceState],
     now: datetime,
     user: str,
     *,
-    why: str = DELETED_BY,
+    cause: Cause = Cause.DELETED,
 ) -> list[Notification]:
     """Resolves for the alerts of `rule` still open in their channel, as `user` deletes
     the rule (or edits what its alerts mean): its messages must not stay red for good,
@@ -255,7 +259,7 @@ def retire(
             recovery_threshold=rule.recovery_threshold,
             fired_at=st.fired_at,
             peak=st.peak_value,
-            detail=why + user,
+            resolution=Resolution(cause, user),
         )
         for group, st in states.items()
         if st.is_open and st.notified and st.fired_at is not None

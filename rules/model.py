@@ -31,7 +31,7 @@ Op = Literal[">", ">=", "<", "<="]
 Every = timedelta | str  # an interval, or a cron expression read in the rule's zone
 
 
-class Kind(StrEnum):
+class Metric(StrEnum):
     """What a rule measures; error_rate is a fraction (0.05 = 5 %), change a percentage."""
 
     COST = "cost"
@@ -44,7 +44,7 @@ class Kind(StrEnum):
     CHANGE = "change"
 
 
-RATIO_KINDS = frozenset({Kind.ERROR_RATE, Kind.COST_PER_IMAGE})
+RATIO_KINDS = frozenset({Metric.ERROR_RATE, Metric.COST_PER_IMAGE})
 
 
 class Period(StrEnum):
@@ -67,13 +67,13 @@ def check_tz(name: str) -> str:
 class Baseline:
     """`rises 50% vs last week`: the same window shifted back, with a minimum-volume guard."""
 
-    metric: Kind = Kind.COST
+    metric: Metric = Metric.COST
     shift: timedelta = DEFAULT_BASELINE_SHIFT
     direction: Literal["rise", "fall"] = "rise"
     min_requests: int = DEFAULT_MIN_SAMPLES  # fewer baseline requests: not enough to compare
 
     def __post_init__(self) -> None:
-        if self.metric is Kind.CHANGE:
+        if self.metric is Metric.CHANGE:
             raise ValueError("a change rule compares a plain metric, not another change")
         if self.shift <= timedelta(0):
             raise ValueError("the baseline shift must be positive")
@@ -82,7 +82,7 @@ class Baseline:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    kind: Kind
+    kind: Metric
     threshold: float
     per: timedelta
     query: Query = field(default_factory=Query)  # filters only; the window is set per run
@@ -114,16 +114,16 @@ class Rule:
             raise ValueError("the recovery ratio must be in (0, 1]")
         if self.threshold < 0:
             raise ValueError("a threshold cannot be negative")
-        if (self.kind is Kind.CHANGE) != (self.baseline is not None):
+        if (self.kind is Metric.CHANGE) != (self.baseline is not None):
             raise ValueError("change rules, and only they, need a baseline")
-        if self.kind is Kind.CHANGE and self.below:
+        if self.kind is Metric.CHANGE and self.below:
             raise ValueError("a change rule says rise or fall, with `>` or `>=`")
         if self.by is not None and P.param(self.by).role is not P.Role.FILTER:
             raise ValueError(f"cannot group a rule by {self.by}")
         check_tz(self.tz)
 
     @property
-    def metric(self) -> Kind:
+    def metric(self) -> Metric:
         """The summary figure measured: the rule's kind, or what a change rule compares."""
         return self.baseline.metric if self.baseline is not None else self.kind
 
@@ -171,9 +171,9 @@ class Rule:
         return _build(
             cls,
             data,
-            kind=Kind(data["kind"]),
+            kind=Metric(data["kind"]),
             query=query_from_dict(data.get("query") or {}),
-            baseline=None if base is None else _build(Baseline, base, metric=Kind(base["metric"])),
+            baseline=None if base is None else _build(Baseline, base, metric=Metric(base["metric"])),
         )
 
 

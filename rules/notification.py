@@ -17,6 +17,7 @@ from revenium.figures import Summary
 from revenium.query import Query, Value, Window
 from rules.budgets import BudgetEvent, budget_query
 from rules.model import Budget
+from rules.state import Cause
 from rules.thresholds import Group
 
 
@@ -44,6 +45,14 @@ Contributors = Callable[[Query], Sequence[Contributor]]
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """Why an alert resolved, and who changed the rule when that was the cause."""
+
+    cause: Cause
+    by: str = ""  # the user who deleted or edited the rule
+
+
+@dataclass(frozen=True)
 class Notification:
     """Something to tell a channel; `render` in bot/ turns it into a message."""
 
@@ -64,7 +73,8 @@ class Notification:
     peak: float | None = None
     percent: int | None = None  # budget threshold crossed
     projected: float | None = None  # budget forecast for the period
-    detail: str = ""  # why: resolve reason, silence author, source error
+    resolution: Resolution | None = None  # resolves: why
+    detail: str = ""  # who set a silence that ended; the source's error
     more: tuple[tuple[Group, float | None], ...] = ()  # folded instances and their values
 
     @property

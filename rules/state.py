@@ -44,6 +44,15 @@ class SourceFailure:
     at: datetime
 
 
+class Cause(StrEnum):
+    """Why an alert resolved."""
+
+    RECOVERED = "recovered"  # back across the recovery threshold
+    NO_TRAFFIC = "no_traffic"  # the window saw no requests at all
+    DELETED = "deleted"  # the rule was deleted
+    EDITED = "edited"  # the rule was edited so that its alerts mean something else
+
+
 @dataclass(frozen=True)
 class Transition:
     kind: TransitionKind
@@ -51,7 +60,7 @@ class Transition:
     value: float | None
     fired_at: datetime  # the incident this belongs to: the key of its first message
     peak: float | None
-    reason: str = ""
+    cause: Cause | None = None  # resolves: why
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,7 @@ def _recover(state: InstanceState, finding: Finding, now: datetime) -> Step:
         return _move(state, State.RECOVERING, now), []
     if state.state is State.RECOVERING:
         assert state.fired_at is not None
-        why = "no traffic in the window" if finding.no_data else "below the recovery threshold"
+        why = Cause.NO_TRAFFIC if finding.no_data else Cause.RECOVERED
         done = Transition("resolved", now, finding.value, state.fired_at, state.peak_value, why)
         return _quiet(state, State.NORMAL, now), [done]
     return _quiet(state, State.NODATA if finding.no_data else State.NORMAL, now), []

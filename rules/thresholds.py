@@ -12,7 +12,7 @@ from datetime import datetime
 
 from revenium.figures import Summary, summarize
 from revenium.query import Query, Value, Window
-from rules.model import Kind, Rule
+from rules.model import Metric, Rule
 
 Group = Value | None  # the value of the rule's `by` dimension; None for an ungrouped rule
 Fetch = Callable[[Query], Sequence[tuple[Group, Summary]]]
@@ -86,25 +86,25 @@ def judge(
 def measure(rule: Rule, summary: Summary) -> tuple[float | None, str]:
     """The rule's metric from a summary, or None and the reason there is none."""
     metric = rule.metric
-    if metric is Kind.ERROR_RATE:
+    if metric is Metric.ERROR_RATE:
         if summary.requests == 0:
             return None, "no requests"
         if summary.requests < rule.min_samples:
             return None, f"{summary.requests} requests, fewer than the minimum {rule.min_samples}"
         return summary.error_rate, ""
-    if metric is Kind.COST_PER_IMAGE:
+    if metric is Metric.COST_PER_IMAGE:
         if summary.cost_per_image is None:
             return None, "no images"
         return summary.cost_per_image, ""
     return float(_SUMS[metric](summary)), ""
 
 
-_SUMS: dict[Kind, Callable[[Summary], float]] = {
-    Kind.COST: lambda s: s.cost,
-    Kind.ERRORS: lambda s: s.errors,
-    Kind.IMAGES: lambda s: s.images,
-    Kind.WASTED_COST: lambda s: s.wasted_cost,
-    Kind.SHORTFALL: lambda s: s.shortfall,
+_SUMS: dict[Metric, Callable[[Summary], float]] = {
+    Metric.COST: lambda s: s.cost,
+    Metric.ERRORS: lambda s: s.errors,
+    Metric.IMAGES: lambda s: s.images,
+    Metric.WASTED_COST: lambda s: s.wasted_cost,
+    Metric.SHORTFALL: lambda s: s.shortfall,
 }
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 from slack_sdk import WebClient
 
-from bot.commands import OneDatabase, Runtime
+from bot.alerts.dispatcher import Dispatcher
+from bot.slack.notifier import SlackNotifier
+from bot.alerts.tick import PassReport, run_pass
 from bot.config import Settings
-from bot.dispatch import Dispatcher
-from bot.notify import SlackNotifier
-from bot.scheduler import PassReport, run_pass
+from bot.runtime import OneDatabase, Runtime
 from revenium import params as P
 from revenium.client import RevClient
 from revenium.clock import FakeClock
@@ -25,7 +25,7 @@ from revenium.ratelimit import TokenBucket
 from revenium.records import format_time
 from revenium.sandbox.core import Sandbox
 from revenium.source import ApiSource
-from rules.model import Kind, Rule
+from rules.model import Metric, Rule
 from storage import alerts as A
 from storage.db import open_db
 from tests.fakes.slack import FakeSlack
@@ -82,7 +82,7 @@ def per_minute(
 
 def spend_rule(name: str = "runaway", **options: Any) -> Rule:
     values: dict[str, Any] = {"channel": CHANNEL, "by": MODEL, **options}
-    return Rule(name, Kind.COST, 50.0, timedelta(hours=1), **values)
+    return Rule(name, Metric.COST, 50.0, timedelta(hours=1), **values)
 
 
 @dataclass

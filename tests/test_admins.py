@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.admins import CACHE_TTL, OPERATORS, Admins, admins_for, slack_lookup
+from bot.commands.admins import CACHE_TTL, OPERATORS, Admins
+
+from bot.slack.admins import admins_for, slack_lookup
 from bot.config import Settings
 from bot.errors import Refusal
 from revenium.clock import FakeClock

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
 from revenium.sandbox.server import serve
 from storage import alerts as A
 from storage.db import open_db

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.dispatch import DRAIN_BUDGET, GIVE_UP_AFTER, PACE
+from bot.alerts.dispatcher import DRAIN_BUDGET, GIVE_UP_AFTER, PACE
 from storage import outbox as O
 from tests.alerts_kit import CHANNEL, T0, TS_BASE, World, per_minute, spend_rule
 from tests.fakes.slack import FakeSlack
@@ -46,8 +46,8 @@ CRASH = """
 import os, signal, sys
 from datetime import datetime
 from slack_sdk import WebClient
-from bot.dispatch import Dispatcher
-from bot.notify import SlackNotifier
+from bot.alerts.dispatcher import Dispatcher
+from bot.slack.notifier import SlackNotifier
 from revenium.clock import FakeClock
 from storage.db import open_db
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands import handle
+from bot.commands.router import handle
 from bot.reply import Context
 from rules.silences import Silence
 from storage import alerts as A

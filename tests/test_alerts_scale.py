@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from bot.commands import OneDatabase, Runtime
+from bot.alerts.notifier import ConsoleNotifier
+from bot.alerts.tick import run_pass
 from bot.config import Settings
-from bot.notify import ConsoleNotifier
-from bot.scheduler import run_pass
+from bot.runtime import OneDatabase, Runtime
 from revenium.clock import FakeClock
 from revenium.figures import Summary, summarize
 from revenium.query import Query
-from rules.model import Kind, Rule
+from rules.model import Metric, Rule
 from storage import alerts as A
 from storage.db import open_db
 from tests.alerts_kit import MODEL, T0
@@ -49,7 +49,7 @@ def test_a_pass_over_1000_rules_asks_each_question_once(tmp_path: Path) -> None:
     rt = Runtime(Settings(), clock, source, OneDatabase(db))  # type: ignore[arg-type]
     for i in range(1000):
         by = MODEL if i % 2 else None
-        A.add_rule(db, Rule(f"r{i:04d}", Kind.COST, 50.0 + i % 10, timedelta(hours=1),
+        A.add_rule(db, Rule(f"r{i:04d}", Metric.COST, 50.0 + i % 10, timedelta(hours=1),
                             channel=f"C{i % 5}", by=by), T0)  # fmt: skip
     out = io.StringIO()
     timings = []

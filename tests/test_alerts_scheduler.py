@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.backtest import replay
-from bot.notify import ConsoleNotifier
-from bot.scheduler import run_pass
+from bot.alerts.notifier import ConsoleNotifier
+from bot.alerts.tick import run_pass
+from bot.cli.backtest import replay
 from rules.model import Budget, Digest, Period
 from storage import alerts as A
 from storage import budgets as BG

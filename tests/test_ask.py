@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
 from revenium import params as P
 from revenium.figures import summarize
 from revenium.records import Record, field, parse_time

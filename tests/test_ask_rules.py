@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
 from tests.fakes.slack import FakeSlack

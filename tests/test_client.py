@@ -12,7 +12,7 @@ import pytest
 
 from revenium import params as P
 from revenium.client import Page, RevClient, parse_page, parse_raw_page
-from revenium.errors import NotFound
+from revenium.errors import RecordNotFound
 from revenium.query import Query, Strict, Value, Window
 from revenium.ratelimit import shared_bucket
 from revenium.records import Record, field, parse_time
@@ -175,11 +175,11 @@ def test_get_one_record_and_404(box: Sandbox) -> None:
         k: v for k, v in record.items() if k != "_links"
     }
     before = box.requests
-    with pytest.raises(NotFound, match="no image metric record with id 'zzzzZZZZ'") as caught:
+    with pytest.raises(RecordNotFound, match="no image metric record with id 'zzzzZZZZ'") as caught:
         client.get("zzzzZZZZ")
     assert caught.value.status == 404
     assert box.requests - before == 1
-    with pytest.raises(NotFound):
+    with pytest.raises(RecordNotFound):
         client.get("a/../b?x=1")  # quoted into one path segment, never a different route
 
 

@@ -11,7 +11,7 @@ from revenium.errors import (
     BadKey,
     BadTeamId,
     InvalidRequest,
-    NotFound,
+    RecordNotFound,
     ReveniumError,
     TeamDenied,
 )
@@ -64,7 +64,7 @@ def test_bad_sort_property_is_invalid_request() -> None:
 
 def test_get_missing_record_is_not_found_once() -> None:
     box = sandbox()
-    with pytest.raises(NotFound, match="no image metric record"):
+    with pytest.raises(RecordNotFound, match="no image metric record"):
         client_over(box).get("ZZZZzzzz")
     assert box.requests == 1
 

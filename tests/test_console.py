@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import Runtime, handle
+from bot.cli.console import run_console
+from bot.cli.wiring import build_runtime
+from bot.commands.router import handle
 from bot.config import Settings
-from bot.console import run_console
+from bot.render.terminal import blocks_to_text
 from bot.reply import Context
-from bot.runtime import build_runtime
-from bot.terminal import blocks_to_text
+from bot.runtime import Runtime
 from revenium.clock import FakeClock
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import serve
@@ -60,7 +61,7 @@ def test_console_answers_like_the_command_and_survives_mistakes(runtime: Runtime
 
 
 def test_plain_channel_names_work_in_the_console_only_after_in() -> None:
-    from bot.console import local_channels
+    from bot.cli.console import local_channels
 
     assert local_channels("rule add x when cost > 5 per 1h in #finops") == (
         "rule add x when cost > 5 per 1h in <#CFINOPS|finops>"

@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION
-from bot.digest import build_digest, digest_extras
-from bot.parse import parse
-from bot.terminal import blocks_to_text
+from bot.alerts.digest import build_digest, digest_extras
+from bot.grammar.command import parse
+from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION
+from bot.render.terminal import blocks_to_text
 from revenium import params as P
 from revenium.figures import group, summarize
 from revenium.query import Query
 from revenium.records import Record, parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.source import ApiSource
-from rules.model import Budget, Digest, Kind, Period, Rule
+from rules.model import Budget, Digest, Metric, Period, Rule
 from rules.silences import Silence
 from storage import alerts as A
 from storage import budgets as BG
@@ -159,7 +159,7 @@ def test_late_budgets_alerts_and_silences_and_escaping() -> None:
     box.add_records([record(day, 0.5, errorReason="timeout"), record(day, 0, errorReason="x&y")])
     db = open_db(":memory:")
     now = datetime(2026, 11, 2, 9, 40, tzinfo=UTC)
-    A.add_rule(db, Rule("runaway", Kind.COST, 50.0, timedelta(hours=1), channel="C0FINOPS"), now)
+    A.add_rule(db, Rule("runaway", Metric.COST, 50.0, timedelta(hours=1), channel="C0FINOPS"), now)
     BG.add_budget(db, Budget("monthly", 1000.0, Period.MONTH, channel="C0FINOPS"), now)
     BG.add_budget(db, Budget("elsewhere", 10.0, Period.MONTH, channel="C0OTHER"), now)
     S.add_silence(db, Silence("runaway", None, now + timedelta(hours=3), "U0MARIA"), now)
@@ -230,7 +230,7 @@ def check_limits(blocks: list[dict[str, Any]]) -> None:
 def test_the_announced_next_post_waits_for_the_settle_delay_like_the_scheduler() -> None:
     from datetime import time as clock_time
 
-    from bot.digest_commands import next_post
+    from bot.commands.digest import next_post
     from rules.model import Digest
 
     created = datetime(2026, 11, 20, 12, tzinfo=UTC)

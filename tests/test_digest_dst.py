@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import fmt
+from bot.render import fmt
 from revenium import params as P
 from revenium.figures import Summary, group, summarize
 from revenium.query import Query

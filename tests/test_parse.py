@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import UsageError
-from bot.parse import Command, parse
+from bot.grammar.command import Command, parse
 from revenium.query import Strict
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

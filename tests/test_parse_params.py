@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UsageError
-from bot.parse import parse
-from bot.values import show_bound
+from bot.grammar.command import parse
+from bot.grammar.values import show_bound
 from revenium import params as P
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

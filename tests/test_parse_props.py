@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UsageError
-from bot.parse import Command, parse
-from bot.query_text import format_query
-from bot.tokens import DOUBLE_QUOTES, SINGLE_QUOTES
+from bot.grammar.command import Command, parse
+from bot.grammar.query_text import format_query
+from bot.grammar.tokens import DOUBLE_QUOTES, SINGLE_QUOTES
 from revenium import params as P
 from revenium.query import Query
 

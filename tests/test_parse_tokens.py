@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import UsageError
-from bot.tokens import tokenize
+from bot.grammar.tokens import tokenize
 
 
 def texts(text: str) -> list[str]:

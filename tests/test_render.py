@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot import render
-from bot.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, escape, header, section, slack_date
-from bot.terminal import blocks_to_text
+from bot.render import answers as render
+from bot.render.blocks import (
+    MAX_BLOCKS,
+    MAX_HEADER,
+    MAX_SECTION,
+    escape,
+    header,
+    section,
+    slack_date,
+)
+from bot.render.terminal import blocks_to_text
 from revenium.figures import group, summarize
 from revenium.query import Query, Window
 
@@ -80,8 +88,8 @@ def test_escape_only_touches_slacks_control_characters() -> None:
 
 
 def test_every_verb_and_filter_has_help() -> None:
-    from bot.help import COMMANDS, help_reply
-    from bot.parse import VERBS
+    from bot.grammar.command import VERBS
+    from bot.render.help import COMMANDS, help_reply
     from revenium import params as P
 
     assert set(VERBS) <= set(COMMANDS)

@@ -16,9 +16,9 @@ import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
-from bot.commands import Runtime
 from bot.config import Settings
-from bot.slack import Workers, build_app
+from bot.runtime import Runtime
+from bot.slack.app import Workers, build_app
 from revenium.secret import Secret
 from storage import alerts as A
 from storage import silences as S

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands import OneDatabase, Runtime, handle
+from bot.alerts.notifier import ConsoleNotifier
+from bot.alerts.tick import run_pass
+from bot.commands.router import handle
 from bot.config import Settings
 from bot.errors import NotFound, Refusal, UsageError
-from bot.notify import ConsoleNotifier
+from bot.render.terminal import blocks_to_text
 from bot.reply import Context, Reply
-from bot.scheduler import run_pass
-from bot.terminal import blocks_to_text
+from bot.runtime import OneDatabase, Runtime
 from revenium.clock import FakeClock
 from revenium.figures import summarize
 from revenium.records import parse_time

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.actions import (
+from bot.errors import UsageError
+from bot.grammar.actions import (
     Action,
     AddRule,
     AddSilence,
@@ -22,9 +23,8 @@ from bot.actions import (
     Where,
     changes,
 )
-from bot.errors import UsageError
-from bot.parse import parse
-from bot.rule_parse import parse_action
+from bot.grammar.command import parse
+from bot.grammar.configure import parse_action
 from revenium import params as P
 from rules.model import (
     DEFAULT_EVERY,
@@ -35,7 +35,7 @@ from rules.model import (
     DEFAULT_SETTLE,
     Budget,
     Digest,
-    Kind,
+    Metric,
     Period,
     Rule,
 )
@@ -71,7 +71,7 @@ def test_a_cost_rule_has_every_named_default() -> None:
     r = rule("rule add runaway-spend when cost > 50 per 1h")
     assert (r.name, r.kind, r.op, r.threshold, r.per) == (
         "runaway-spend",
-        Kind.COST,
+        Metric.COST,
         ">",
         50.0,
         timedelta(hours=1),
@@ -87,26 +87,26 @@ def test_a_cost_rule_has_every_named_default() -> None:
 @pytest.mark.parametrize(
     ("condition", "kind", "op", "threshold"),
     [
-        ("cost > 50", Kind.COST, ">", 50.0),
-        ("cost>$1,250.50", Kind.COST, ">", 1250.5),
-        ("spend >= 10", Kind.COST, ">=", 10.0),
-        ("error-rate > 5%", Kind.ERROR_RATE, ">", 0.05),
-        ("error_rate >= 12.5%", Kind.ERROR_RATE, ">=", 0.125),
-        ("errors > 10", Kind.ERRORS, ">", 10.0),
-        ("images > 1000", Kind.IMAGES, ">", 1000.0),
-        ("images < 10", Kind.IMAGES, "<", 10.0),
-        ("cost-per-image > 0.1", Kind.COST_PER_IMAGE, ">", 0.1),
-        ("cost-per-image <= $.05", Kind.COST_PER_IMAGE, "<=", 0.05),
-        ("wasted > $20", Kind.WASTED_COST, ">", 20.0),
-        ("shortfall > 3", Kind.SHORTFALL, ">", 3.0),
-        ("cost ≥ 7", Kind.COST, ">=", 7.0),
-        ("error rate > 5%", Kind.ERROR_RATE, ">", 0.05),  # spelled as people say them
-        ("Error Rate>=5%", Kind.ERROR_RATE, ">=", 0.05),
-        ("cost per image > 0.1", Kind.COST_PER_IMAGE, ">", 0.1),
-        ("wasted cost > $20", Kind.WASTED_COST, ">", 20.0),
+        ("cost > 50", Metric.COST, ">", 50.0),
+        ("cost>$1,250.50", Metric.COST, ">", 1250.5),
+        ("spend >= 10", Metric.COST, ">=", 10.0),
+        ("error-rate > 5%", Metric.ERROR_RATE, ">", 0.05),
+        ("error_rate >= 12.5%", Metric.ERROR_RATE, ">=", 0.125),
+        ("errors > 10", Metric.ERRORS, ">", 10.0),
+        ("images > 1000", Metric.IMAGES, ">", 1000.0),
+        ("images < 10", Metric.IMAGES, "<", 10.0),
+        ("cost-per-image > 0.1", Metric.COST_PER_IMAGE, ">", 0.1),
+        ("cost-per-image <= $.05", Metric.COST_PER_IMAGE, "<=", 0.05),
+        ("wasted > $20", Metric.WASTED_COST, ">", 20.0),
+        ("shortfall > 3", Metric.SHORTFALL, ">", 3.0),
+        ("cost ≥ 7", Metric.COST, ">=", 7.0),
+        ("error rate > 5%", Metric.ERROR_RATE, ">", 0.05),  # spelled as people say them
+        ("Error Rate>=5%", Metric.ERROR_RATE, ">=", 0.05),
+        ("cost per image > 0.1", Metric.COST_PER_IMAGE, ">", 0.1),
+        ("wasted cost > $20", Metric.WASTED_COST, ">", 20.0),
     ],
 )
-def test_threshold_conditions(condition: str, kind: Kind, op: str, threshold: float) -> None:
+def test_threshold_conditions(condition: str, kind: Metric, op: str, threshold: float) -> None:
     r = rule(f"rule add x when {condition} per 1d")
     assert (r.kind, r.op, r.threshold, r.per) == (kind, op, threshold, timedelta(days=1))
 
@@ -117,7 +117,7 @@ def test_options_filters_grouping_zone_and_channel() -> None:
         "every 10m for 3 recover below 4% settle 2m remind 1h max 5 tz Asia/Kolkata "
         "in <#C0FINOPS|finops>"
     )
-    assert r.kind is Kind.ERROR_RATE and r.min_samples == 50 and r.by == MODEL
+    assert r.kind is Metric.ERROR_RATE and r.min_samples == 50 and r.by == MODEL
     assert r.query.filters == ((ENV, "production"),) and r.query.group_by is None
     assert r.every == timedelta(minutes=10) and r.for_count == 3
     assert r.recovery_threshold == pytest.approx(0.04)
@@ -147,19 +147,19 @@ def test_filters_with_comparisons_stay_filters_after_the_condition() -> None:
 @pytest.mark.parametrize(
     ("text", "metric", "direction", "shift", "threshold", "per"),
     [
-        ("cost rises 50% vs last week", Kind.COST, "rise", 7, 50.0, timedelta(days=1)),
+        ("cost rises 50% vs last week", Metric.COST, "rise", 7, 50.0, timedelta(days=1)),
         (
             "images falls by 30% vs yesterday per 6h",
-            Kind.IMAGES,
+            Metric.IMAGES,
             "fall",
             1,
             30.0,
             timedelta(hours=6),
         ),
-        ("errors rise 100 vs 2d ago per 1h", Kind.ERRORS, "rise", 2, 100.0, timedelta(hours=1)),
+        ("errors rise 100 vs 2d ago per 1h", Metric.ERRORS, "rise", 2, 100.0, timedelta(hours=1)),
         (
             "error-rate drops 20% versus 2 days ago per 1d",
-            Kind.ERROR_RATE,
+            Metric.ERROR_RATE,
             "fall",
             2,
             20.0,
@@ -168,10 +168,10 @@ def test_filters_with_comparisons_stay_filters_after_the_condition() -> None:
     ],
 )
 def test_change_conditions(
-    text: str, metric: Kind, direction: str, shift: int, threshold: float, per: timedelta
+    text: str, metric: Metric, direction: str, shift: int, threshold: float, per: timedelta
 ) -> None:
     r = rule(f"rule add ch when {text}")
-    assert r.kind is Kind.CHANGE and r.baseline is not None
+    assert r.kind is Metric.CHANGE and r.baseline is not None
     assert (r.baseline.metric, r.baseline.direction) == (metric, direction)
     assert r.baseline.shift == timedelta(days=shift)
     assert (r.threshold, r.op, r.per) == (threshold, ">=", per)
@@ -179,7 +179,7 @@ def test_change_conditions(
 
 def test_a_spelled_metric_in_a_change_condition_and_before_filters() -> None:
     r = rule("rule add ch when error rate rises 50% vs last week model:dall-e-3")
-    assert r.baseline is not None and r.baseline.metric is Kind.ERROR_RATE
+    assert r.baseline is not None and r.baseline.metric is Metric.ERROR_RATE
     assert r.query.filters == ((MODEL, "dall-e-3"),)
 
 

@@ -22,17 +22,17 @@ from rules.engine import (
     run_rule,
     source_events,
 )
-from rules.model import Kind, Rule
-from rules.notification import Contributor, NoteKind, Notification
+from rules.model import Metric, Rule
+from rules.notification import Contributor, NoteKind, Notification, Resolution
 from rules.schedule import catch_up
 from rules.silences import Silence
-from rules.state import InstanceState, State
+from rules.state import Cause, InstanceState, State
 from rules.thresholds import Fetch, Group
 from tests.rules_fakes import T0, RecordSource, cost_summary
 
 STEP = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
-RULE = Rule("runaway-spend", Kind.COST, 50.0, HOUR, by="model", channel="C-finops")
+RULE = Rule("runaway-spend", Metric.COST, 50.0, HOUR, by="model", channel="C-finops")
 
 
 @dataclass
@@ -109,7 +109,7 @@ def test_whole_incident_fires_once_and_resolves_by_editing_the_same_message() ->
     fired = live.sent[0][1]
     assert resolved.kind is NoteKind.RESOLVED and resolved.value == 0
     assert resolved.thread_key == fired.key and resolved.peak == 90.0
-    assert resolved.detail == "below the recovery threshold"
+    assert resolved.resolution == Resolution(Cause.RECOVERED)
     assert live.tick(5) == [] and live.states == {}  # the quiet, vanished group is forgotten
 
 
@@ -200,7 +200,7 @@ def test_group_cap_counts_alerts_already_open() -> None:
 @pytest.mark.parametrize("error", [Unavailable("Revenium unreachable"), SourceError("disk I/O")])
 def test_a_failing_source_keeps_states_and_is_reported_once(error: Exception) -> None:
     healthy = Box({"dall-e-3": 90.0})
-    rules = [RULE, Rule("images", Kind.IMAGES, 1e9, HOUR), Rule("errs", Kind.ERRORS, 1e9, HOUR)]
+    rules = [RULE, Rule("images", Metric.IMAGES, 1e9, HOUR), Rule("errs", Metric.ERRORS, 1e9, HOUR)]
     states: dict[str, dict[Group, InstanceState]] = {r.name: {} for r in rules}
     health = SourceHealth()
     log: list[Notification] = []
@@ -246,7 +246,7 @@ def test_a_paused_rule_reads_nothing_and_keeps_its_states() -> None:
         "dall-e-3": InstanceState(State.FIRING, T0, fired_at=T0, notified=True)
     }
     result = run_rule(
-        Rule("p", Kind.COST, 50, HOUR, by="model", paused=True), states, box.fetch, (), T0
+        Rule("p", Metric.COST, 50, HOUR, by="model", paused=True), states, box.fetch, (), T0
     )
     assert box.calls == 0 and result.new_states == states and not result.evaluated
     assert source_events(SourceHealth(T0, "x"), [result], T0) == (SourceHealth(T0, "x"), [])
@@ -318,7 +318,7 @@ def test_backtest_bounds_and_failures() -> None:
 
 def test_backtest_replays_a_paused_rule_and_starts_on_the_grid() -> None:
     box = Box({None: 90.0})
-    rule = Rule("p", Kind.COST, 50, HOUR, paused=True, for_count=1)
+    rule = Rule("p", Metric.COST, 50, HOUR, paused=True, for_count=1)
     [(at, note)] = backtest(rule, box.fetch, T0 + timedelta(minutes=2), T0 + HOUR)
     assert at == T0 + STEP and note.kind is NoteKind.FIRED
 

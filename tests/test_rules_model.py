@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revenium.query import Query, Strict
-from rules.model import Baseline, Budget, Digest, Kind, Period, Rule, span
+from rules.model import Baseline, Budget, Digest, Metric, Period, Rule, span
 from rules.silences import Silence, expired_while_firing, is_silenced
 from rules.state import InstanceState, step
 from rules.thresholds import judge
@@ -24,7 +24,7 @@ HOUR = timedelta(hours=1)
 
 
 def test_defaults_are_the_contracts() -> None:
-    rule = Rule("r", Kind.COST, 50, HOUR)
+    rule = Rule("r", Metric.COST, 50, HOUR)
     assert rule.every == timedelta(minutes=5) and rule.settle == timedelta(minutes=5)
     assert rule.for_count == 2 and rule.recovery_threshold == 45.0
     assert rule.reminder == timedelta(hours=4) and rule.min_samples == 20
@@ -35,7 +35,7 @@ def test_defaults_are_the_contracts() -> None:
 
 
 def test_error_rate_recovery_threshold_is_ninety_percent() -> None:
-    assert Rule("e", Kind.ERROR_RATE, 0.05, HOUR).recovery_threshold == 0.045
+    assert Rule("e", Metric.ERROR_RATE, 0.05, HOUR).recovery_threshold == 0.045
 
 
 @pytest.mark.parametrize(
@@ -47,20 +47,20 @@ def test_error_rate_recovery_threshold_is_ninety_percent() -> None:
         ({"for_count": 0}, "at least 1"),
         ({"recovery_ratio": 1.5}, "recovery ratio"),
         ({"threshold": -1}, "negative"),
-        ({"kind": Kind.CHANGE}, "baseline"),
+        ({"kind": Metric.CHANGE}, "baseline"),
         ({"baseline": Baseline()}, "baseline"),
         ({"by": "totalCostMin"}, "cannot group"),
         ({"tz": "Moon/Base"}, "unknown time zone"),
     ],
 )
 def test_rule_checks(changes: dict[str, object], message: str) -> None:
-    fields: dict[str, object] = {"name": "r", "kind": Kind.COST, "threshold": 5, "per": HOUR}
+    fields: dict[str, object] = {"name": "r", "kind": Metric.COST, "threshold": 5, "per": HOUR}
     with pytest.raises(ValueError, match=message):
         Rule(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 def test_window_and_query_at() -> None:
-    rule = Rule("r", Kind.COST, 5, timedelta(minutes=30), by="agent", tz="Europe/Berlin")
+    rule = Rule("r", Metric.COST, 5, timedelta(minutes=30), by="agent", tz="Europe/Berlin")
     window = rule.window_at(T0)
     assert (window.start, window.end, window.tz, window.label) == (
         T0 - timedelta(minutes=35),
@@ -80,7 +80,7 @@ def test_window_and_query_at() -> None:
 def test_rule_round_trips_through_json() -> None:
     rule = Rule(
         "surge",
-        Kind.CHANGE,
+        Metric.CHANGE,
         50,
         timedelta(days=1),
         Query(
@@ -90,13 +90,13 @@ def test_rule_round_trips_through_json() -> None:
         channel="C1",
         by="provider",
         every="*/10 * * * *",
-        baseline=Baseline(Kind.IMAGES, timedelta(days=1), "fall", 5),
+        baseline=Baseline(Metric.IMAGES, timedelta(days=1), "fall", 5),
         tz="Asia/Kolkata",
         created_by="U1",
     )
     back = Rule.from_dict(json.loads(json.dumps(rule.to_dict())))
     assert back == rule
-    plain = Rule("r", Kind.ERROR_RATE, 0.05, timedelta(minutes=30), min_samples=50)
+    plain = Rule("r", Metric.ERROR_RATE, 0.05, timedelta(minutes=30), min_samples=50)
     assert Rule.from_dict(json.loads(json.dumps(plain.to_dict()))) == plain
 
 
@@ -111,10 +111,10 @@ def test_budget_and_digest_round_trip_through_json() -> None:
 
 
 def test_a_stored_query_holds_no_window() -> None:
-    rule = Rule("r", Kind.COST, 5, HOUR)
+    rule = Rule("r", Metric.COST, 5, HOUR)
     with pytest.raises(ValueError, match="filters only"):
         Rule.to_dict(
-            Rule("r", Kind.COST, 5, HOUR, query=rule.query_at(T0).with_window(rule.window_at(T0)))
+            Rule("r", Metric.COST, 5, HOUR, query=rule.query_at(T0).with_window(rule.window_at(T0)))
         )
 
 
@@ -147,7 +147,7 @@ def test_expired_while_firing_names_each_ending_in_exactly_one_interval() -> Non
         Silence("r", None, datetime(2026, 1, 1), by="U1")
 
 
-RULE = Rule("r", Kind.COST, 50, HOUR)
+RULE = Rule("r", Metric.COST, 50, HOUR)
 
 
 @settings(max_examples=200, deadline=None)
@@ -175,12 +175,12 @@ def test_alerts_alternate_fired_resolved_with_spaced_reminders(values: list[floa
 
 
 def test_an_edit_keeps_instances_only_while_they_mean_the_same() -> None:
-    rule = Rule("r", Kind.COST, 50.0, timedelta(hours=1), channel="C1", by="model")
+    rule = Rule("r", Metric.COST, 50.0, timedelta(hours=1), channel="C1", by="model")
     kept: list[dict[str, Any]] = [
         {"threshold": 80.0}, {"per": timedelta(hours=2)}, {"for_count": 3}, {"op": ">="}
     ]  # fmt: skip
     lost: list[dict[str, Any]] = [
-        {"by": "agent"}, {"by": None}, {"channel": "C2"}, {"op": "<"}, {"kind": Kind.ERROR_RATE},
+        {"by": "agent"}, {"by": None}, {"channel": "C2"}, {"op": "<"}, {"kind": Metric.ERROR_RATE},
         {"query": Query(filters=(("environment", "prod"),))},
     ]  # fmt: skip
     for change in kept:

@@ -9,14 +9,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from revenium.query import Query
-from rules.model import Kind, Rule
-from rules.state import InstanceState, SourceFailure, State, Transition, step
+from rules.model import Metric, Rule
+from rules.state import Cause, InstanceState, SourceFailure, State, Transition, step
 from rules.thresholds import Finding, judge
 from tests.rules_fakes import T0, cost_summary, summary
 
 STEP = timedelta(minutes=5)
-COST = Rule("runaway", Kind.COST, 50.0, timedelta(hours=1), Query(), channel="C1")
-RATE = Rule("errors", Kind.ERROR_RATE, 0.05, timedelta(minutes=30))
+COST = Rule("runaway", Metric.COST, 50.0, timedelta(hours=1), Query(), channel="C1")
+RATE = Rule("errors", Metric.ERROR_RATE, 0.05, timedelta(minutes=30))
 
 
 def finding(rule: Rule, value: float, at: datetime) -> Finding:
@@ -112,7 +112,7 @@ def test_recovering_shows_as_its_own_state() -> None:
 
 
 def test_below_rules_mirror_the_band() -> None:
-    rule = Rule("quiet", Kind.IMAGES, 100.0, timedelta(hours=1), op="<", for_count=1)
+    rule = Rule("quiet", Metric.IMAGES, 100.0, timedelta(hours=1), op="<", for_count=1)
     assert rule.recovery_threshold == 110.0
     state = InstanceState()
     seen = []
@@ -126,7 +126,7 @@ def test_below_rules_mirror_the_band() -> None:
 
 
 def test_zero_threshold_resolves_when_the_count_is_back_to_zero() -> None:
-    rule = Rule("any-error", Kind.ERRORS, 0.0, timedelta(hours=1), for_count=1)
+    rule = Rule("any-error", Metric.ERRORS, 0.0, timedelta(hours=1), for_count=1)
     state = InstanceState()
     seen = []
     for i, errors in enumerate([2, 0, 0]):
@@ -179,7 +179,7 @@ def test_no_traffic_at_all_resolves_a_firing_error_rate() -> None:
         seen += transitions
         now += STEP
     assert [t.kind for t in seen] == ["resolved"]
-    assert seen[0].reason == "no traffic in the window"
+    assert seen[0].cause is Cause.NO_TRAFFIC
     assert state.state is State.NORMAL
 
 

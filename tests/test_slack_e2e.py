@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot import fmt
+from bot.render import fmt
 from revenium.figures import group, summarize
 from revenium.records import Record, parse_time
 from revenium.sandbox.core import Sandbox

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import fmt
+from bot.render import fmt
 from revenium.figures import summarize
 from revenium.records import parse_time
 from revenium.sandbox.core import Sandbox

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.console import SyncProgress
+from bot.cli.console import SyncProgress
+from bot.cli.main import main
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
 

@@ -1,0 +1,60 @@
+"""What every `imgmetrics` command shares: the faked clock, settings, and failing cleanly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+
+from bot.config import Settings
+from bot.errors import Failure, explain
+from revenium.clock import Clock, FakeClock, SystemClock
+from revenium.records import parse_time
+
+log = logging.getLogger("imgmetrics")
+
+
+def clock_from(now: str | None) -> Clock:
+    if not now:
+        return SystemClock()
+    try:
+        when = parse_time(now)
+    except ValueError:
+        raise click.BadParameter(
+            f"`{now}` is not an ISO 8601 date-time", param_hint="--now"
+        ) from None
+    if when.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2026-11-25T09:00:00Z", param_hint="--now")
+    return FakeClock(when)
+
+
+def load_settings() -> Settings:
+    with failing_cleanly():
+        settings = Settings.from_env()
+    return settings
+
+
+@contextmanager
+def failing_cleanly(as_json: bool = False) -> Iterator[None]:
+    """An error a person can act on ends the command with its message and exit code
+    (bot.errors.explain); anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except Exception as error:
+        failure = explain(error)
+        if failure is None:
+            raise
+        fail(failure, as_json)
+
+
+def fail(failure: Failure, as_json: bool = False) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": {"message": failure.message}}))
+    else:
+        click.echo(failure.shown, err=True)
+    sys.exit(failure.exit_code)

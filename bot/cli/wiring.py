@@ -1,0 +1,61 @@
+"""Wiring: from Settings and a Clock to a Runtime with a live metrics source, the state
+database and the admin check; and the notifier a shell command posts through."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from functools import partial
+
+from bot.alerts.notifier import ConsoleNotifier, Notifier
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.runtime import Runtime
+from bot.slack.admins import admins_for
+from bot.slack.clients import web_client
+from bot.slack.notifier import SlackNotifier
+from revenium.client import connect
+from revenium.clock import Clock
+from revenium.source import ApiSource
+from revenium.sync import sync_window
+from storage.db import ThreadDatabases
+from storage.mirrored import MirroredSource, Progress
+
+# Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
+INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
+
+
+def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None = None) -> Runtime:
+    """`progress` hears how a sync of the mirror advances (the console, `imgmetrics sync`)."""
+    if not settings.revenium_api_key:
+        raise ConfigError(
+            "REVENIUM_API_KEY is not set (see README: Configuration), "
+            "or run `make demo` for the sandbox."
+        )
+    if not settings.revenium_team_id:
+        raise ConfigError("REVENIUM_TEAM_ID is not set: the hashed id of the team to read.")
+    client = connect(
+        settings.revenium_api_url,
+        settings.revenium_api_key,
+        settings.revenium_team_id,
+        **INTERACTIVE_RETRIES,
+    )
+    dbs = ThreadDatabases(settings.db_path)
+    source = MirroredSource(
+        dbs,
+        settings.revenium_team_id,
+        partial(sync_window, client),
+        ApiSource(client),
+        clock,
+        freshness=timedelta(seconds=settings.freshness_s),
+        progress=progress,
+    )
+    admins = admins_for(settings, clock)
+    return Runtime(settings=settings, clock=clock, source=source, dbs=dbs, admins=admins)
+
+
+def notifier_for(settings: Settings) -> Notifier:
+    """Slack when a bot token is set, else the terminal."""
+    if settings.slack_bot_token:
+        return SlackNotifier(web_client(settings, "alerts"))
+    return ConsoleNotifier(sys.stdout)

@@ -1,0 +1,34 @@
+"""One configuring command being carried out — who, where, when, with which runtime — and
+the audit line every change leaves behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from bot.reply import Context
+from storage.audit import audit
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Call:
+    ctx: Context
+    rt: Runtime
+    now: datetime
+    raw: str  # the command text (or the button) that asked: kept in the audit log
+
+    @property
+    def db(self) -> Database:
+        return self.rt.db
+
+
+def note(call: Call, what: str, subject: str) -> None:
+    """The audit line of a change: who, what, on which subject, the text that asked."""
+    audit(call.db, call.ctx.user, what, subject, detail=call.raw, now=call.now)

@@ -1,0 +1,155 @@
+"""Query commands: a parsed Command and a MetricsSource in, a Reply out.
+
+One small function per verb: ask the source, hand the figures to bot/render.
+Rules, budgets, digests and silences are answered elsewhere (bot/commands.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from bot.errors import NotFound, UsageError
+from bot.grammar.command import Command
+from bot.grammar.query_text import format_query
+from bot.render import answers as render
+from bot.render import fmt
+from bot.render.blocks import section, slack_date
+from bot.render.help import help_reply
+from bot.reply import Attachment, Reply
+from revenium import errors as rev_errors
+from revenium import params as P
+from revenium.buckets import Bucket
+from revenium.records import field
+from revenium.source import MetricsSource
+
+LIST_PAGE = 10
+EXPORT_LIMIT = 100_000
+ERROR_REASON = P.param("errorReason").name
+
+Handler = Callable[[Command, MetricsSource, datetime], Reply]
+
+
+def freshness(source: MetricsSource, now: datetime) -> str:
+    synced = source.as_of()
+    if synced is None:
+        return "live from Revenium"
+    age = max(0, int((now - synced).total_seconds()))
+    return f"data as of {slack_date(synced, 'UTC', '{time_secs}')} ({age} s old)"
+
+
+def summary(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    if cmd.query.group_by:
+        return grouped(cmd, source, now)
+    return render.summary_reply(
+        cmd.query, source.summary(cmd.query),
+        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
+    )  # fmt: skip
+
+
+def grouped(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    dimension = cmd.query.group_by
+    if dimension is None:
+        raise UsageError("`top` needs a dimension, e.g. `top model` or `top agent 5`")
+    rows = source.grouped(cmd.query, dimension)
+    return render.grouped_reply(
+        cmd.query, dimension, rows, limit=cmd.limit,
+        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
+    )  # fmt: skip
+
+
+def list_records(cmd: Command, source: MetricsSource, now: datetime, offset: int = 0) -> Reply:
+    page = source.records(cmd.query, limit=LIST_PAGE + 1, offset=offset)
+    return render.records_reply(
+        cmd.query, page[:LIST_PAGE], offset=offset, page_size=LIST_PAGE,
+        has_more=len(page) > LIST_PAGE, query_text=format_query(cmd.query),
+        as_of=freshness(source, now), share=cmd.share,
+    )  # fmt: skip
+
+
+def show(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    if not cmd.args:
+        raise UsageError("`show` needs a record id, e.g. `show Xy12ab` (ids appear in `list`)")
+    record_id = cmd.args[0]
+    try:
+        record = source.get(record_id)
+    except rev_errors.RecordNotFound:
+        raise NotFound(f"No record with id `{record_id}` in this team.") from None
+    return render.record_reply(record, share=cmd.share)
+
+
+def errors(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    total = source.summary(cmd.query)
+    rows = [(v, s) for v, s in source.grouped(cmd.query, ERROR_REASON) if v]
+    return render.errors_reply(
+        cmd.query, total, rows,
+        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
+    )  # fmt: skip
+
+
+def trend(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    bucket: Bucket = "day" if cmd.interval == "day" else "hour"
+    series = source.series(cmd.query, bucket, cmd.tz)
+    reply = render.trend_reply(
+        cmd.query, bucket, series,
+        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
+    )  # fmt: skip
+    from bot.render.chart import trend_png  # matplotlib is slow to import: only when charting
+
+    png = trend_png(series, bucket, cmd.tz, title=reply.blocks[0]["text"]["text"])
+    chart = Attachment("trend.png", png, reply.blocks[0]["text"]["text"], to_dm=not cmd.share)
+    return replace(reply, files=(chart,))
+
+
+def export(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    out = io.StringIO()
+    columns = ("id", *render.RECORD_FIELDS)
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    rows = 0
+    for record in source.records(cmd.query, limit=EXPORT_LIMIT + 1):
+        if rows == EXPORT_LIMIT:
+            break
+        writer.writerow([_cell(field(record, c)) for c in columns])
+        rows += 1
+    capped = " (capped: narrow the filters for the rest)" if rows == EXPORT_LIMIT else ""
+    text = f"Exported {fmt.count(rows)} records to a CSV in your DMs{capped}."
+    window = render.window_data(cmd.query)
+    blocks = [section(text), render.footer(cmd.query, freshness(source, now))]
+    file = Attachment("imgmetrics-export.csv", out.getvalue().encode(), "imgmetrics export",
+                      to_dm=True)  # fmt: skip
+    return Reply(text=text, blocks=blocks, data={"rows": rows, **window}, files=(file,))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # a cell starting with = + - @ is a formula to spreadsheets: neutralise it
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def help_(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    return help_reply(cmd.args[0] if cmd.args else None)
+
+
+HANDLERS: dict[str, Handler] = {
+    "summary": summary,
+    "top": grouped,
+    "list": list_records,
+    "show": show,
+    "errors": errors,
+    "trend": trend,
+    "export": export,
+    "help": help_,
+}
+
+
+def answer(cmd: Command, source: MetricsSource, now: datetime, *, offset: int = 0) -> Reply:
+    if cmd.verb == "list":
+        return list_records(cmd, source, now, offset)
+    handler = HANDLERS.get(cmd.verb)
+    if handler is None:
+        raise UsageError(f"`{cmd.verb}` is not available yet in this build.")
+    return handler(cmd, source, now)
