@@ -18,9 +18,13 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
+SOURCES := bot rules storage revenium tests benchmarks
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot rules storage revenium tests benchmarks
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

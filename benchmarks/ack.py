@@ -31,8 +31,10 @@ class _Api:
 
 def burst(app: Served, slack: FakeSlack, n: int, tag: str) -> list[float]:
     """Send n commands at once; the seconds each took to be acknowledged."""
-    bodies = [slash_command_body("summary last 7d", "U1", "C1", slack.response_url(f"{tag}{i}"))
-              for i in range(n)]  # fmt: skip
+    bodies = [
+        slash_command_body("summary last 7d", "U1", "C1", slack.response_url(f"{tag}{i}"))
+        for i in range(n)
+    ]
 
     def send(body: bytes) -> float:
         started = time.perf_counter()
@@ -49,32 +51,44 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def line(name: str, acks: list[float]) -> str:
-    return (f"{name}: p50 {percentile(acks, 0.5) * 1000:.0f} ms, "
-            f"p99 {percentile(acks, 0.99) * 1000:.0f} ms, max {max(acks) * 1000:.0f} ms "
-            f"(mean {statistics.mean(acks) * 1000:.0f} ms)")  # fmt: skip
+    return (
+        f"{name}: p50 {percentile(acks, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(acks, 0.99) * 1000:.0f} ms, max {max(acks) * 1000:.0f} ms "
+        f"(mean {statistics.mean(acks) * 1000:.0f} ms)"
+    )
 
 
 def run(records: int, n: int = 50) -> dict[str, float]:
     figures: dict[str, float] = {}
-    with sandbox_process(records) as url, FakeSlack() as slack, \
-            tempfile.TemporaryDirectory() as scratch:  # fmt: skip
+    with (
+        sandbox_process(records) as url,
+        FakeSlack() as slack,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         slack.add_user("U1", "alice")
         slack.add_channel("C1", "general")
-        env = serve_env(_Api(url), slack, DEFAULT_KEY, DEFAULT_TEAM,  # type: ignore[arg-type]
-                        Path(scratch) / "ack.db")  # fmt: skip
+        env = serve_env(
+            _Api(url),
+            slack,
+            DEFAULT_KEY,
+            DEFAULT_TEAM,  # type: ignore[arg-type]
+            Path(scratch) / "ack.db",
+        )
         with serving(env, "--no-scheduler", log=Path(scratch) / "serve.log") as app:
             app.post(slash_command_body("summary last 30d", "U1", "C1", slack.response_url("s")))
             time.sleep(SYNC_RAMP_S)  # a benchmark may wait: let the cold sync get going
             during = burst(app, slack, n, "cold")
             slack.wait_for(lambda: slack.responses("s"), timeout=600)
-            slack.wait_for(lambda: all(slack.responses(f"cold{i}") for i in range(n)),
-                           timeout=600)  # fmt: skip
+            slack.wait_for(lambda: all(slack.responses(f"cold{i}") for i in range(n)), timeout=600)
             warm = burst(app, slack, n, "warm")
-            slack.wait_for(lambda: all(slack.responses(f"warm{i}") for i in range(n)),
-                           timeout=120)  # fmt: skip
+            slack.wait_for(lambda: all(slack.responses(f"warm{i}") for i in range(n)), timeout=120)
     print(line(f"ack, {n} concurrent, warm mirror", warm))
     print(line(f"ack, {n} concurrent, during a cold sync of {records:,} records", during))
     print(f"p99 during sync / p99 warm: {percentile(during, 0.99) / percentile(warm, 0.99):.2f}×")
-    figures.update(warm_p50=percentile(warm, 0.5), warm_p99=percentile(warm, 0.99),
-                   sync_p50=percentile(during, 0.5), sync_p99=percentile(during, 0.99))  # fmt: skip
+    figures.update(
+        warm_p50=percentile(warm, 0.5),
+        warm_p99=percentile(warm, 0.99),
+        sync_p50=percentile(during, 0.5),
+        sync_p99=percentile(during, 0.99),
+    )
     return figures

@@ -117,8 +117,10 @@ def load(mirror: Mirror, conn: sqlite3.Connection) -> None:
     loaded = mirror.upsert(TEAM, source, batch=5000)
     mirror.set_coverage(TEAM, END - timedelta(days=DAYS), END)
     took = time.perf_counter() - t0 - source.spent
-    print(f"cold load of {loaded:,} records (upsert + rollups): {took:.1f} s"
-          f" (+{source.spent:.1f} s reading the sandbox)")  # fmt: skip
+    print(
+        f"cold load of {loaded:,} records (upsert + rollups): {took:.1f} s"
+        f" (+{source.spent:.1f} s reading the sandbox)"
+    )
     recent = list(stream(conn, since=END - timedelta(minutes=15)))
     t0 = time.perf_counter()
     mirror.upsert(TEAM, recent)

@@ -25,8 +25,8 @@ import httpx  # noqa: E402
 
 from bot.alerts.notifier import ConsoleNotifier  # noqa: E402
 from bot.alerts.tick import run_pass  # noqa: E402
-from bot.runtime import OneDatabase, Runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.runtime import OneDatabase, Runtime  # noqa: E402
 from revenium import params as P  # noqa: E402
 from revenium.client import RevClient  # noqa: E402
 from revenium.clock import FakeClock  # noqa: E402
@@ -77,18 +77,34 @@ def rules(n: int) -> list[Rule]:
         kind = (Metric.COST, Metric.ERROR_RATE, Metric.IMAGES)[i % 3]
         threshold = {Metric.COST: 5.0 + i % 40, Metric.ERROR_RATE: 0.05, Metric.IMAGES: 50.0}[kind]
         by = (None, AGENT, None, MODEL)[i % 4] if not model else None
-        out.append(Rule(f"rule-{i:04d}", kind, threshold, per, Query(filters=filters),
-                        channel=f"C{i % 7}", by=by))  # fmt: skip
+        out.append(
+            Rule(
+                f"rule-{i:04d}",
+                kind,
+                threshold,
+                per,
+                Query(filters=filters),
+                channel=f"C{i % 7}",
+                by=by,
+            )
+        )
     return out
 
 
 def main(n: int) -> None:
-    box = Sandbox.seeded(seed=7, days=2, per_day=20_000, end=NOW, api_key=KEY, team_id=TEAM,
-                         rate_per_s=1e9)  # fmt: skip
+    box = Sandbox.seeded(
+        seed=7, days=2, per_day=20_000, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=1e9
+    )
     http = httpx.Client(transport=httpx.MockTransport(box.handle))
     bucket = TokenBucket(1e9, burst=1e9)
-    client = RevClient(http, base_url="http://bench/profitstream", api_key=KEY, team_id=TEAM,
-                       page_size=1000, bucket=bucket)  # fmt: skip
+    client = RevClient(
+        http,
+        base_url="http://bench/profitstream",
+        api_key=KEY,
+        team_id=TEAM,
+        page_size=1000,
+        bucket=bucket,
+    )
     api = ApiSource(client)
     source = WarmSource(api)
     db = open_db(Path(tempfile.mkdtemp()) / "state.db")
@@ -105,8 +121,10 @@ def main(n: int) -> None:
         report = run_pass(rt, quiet, clock.now(), dispatch=False)
         took = time.perf_counter() - started
         missed = source.misses - before
-        print(f"{label:26} {took:6.3f} s  rules {report.rules_run:5}  distinct questions "
-              f"{report.asked:3}  source misses {missed:3}  queued {report.queued}")  # fmt: skip
+        print(
+            f"{label:26} {took:6.3f} s  rules {report.rules_run:5}  distinct questions "
+            f"{report.asked:3}  source misses {missed:3}  queued {report.queued}"
+        )
         clock.advance(timedelta(minutes=5))
         _prewarm(source, rt, n)
     db.close()
@@ -121,8 +139,14 @@ def _prewarm(source: WarmSource, rt: Runtime, n: int) -> None:
     cache = SourceCache(source)
     states = A.all_states(rt.db)
     for rule in rules(n):
-        run_rule(rule, states.get(rule.name, {}), cache.fetch(rule.by), (), rt.clock.now(),
-                 contributors=cache.contributors(rule.by))  # fmt: skip
+        run_rule(
+            rule,
+            states.get(rule.name, {}),
+            cache.fetch(rule.by),
+            (),
+            rt.clock.now(),
+            contributors=cache.contributors(rule.by),
+        )
 
 
 if __name__ == "__main__":

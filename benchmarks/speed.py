@@ -47,8 +47,18 @@ class Counter:
 def sandbox_process(records: int, days: int = 30) -> Iterator[str]:
     """`imgmetrics sandbox` in its own process (its own GIL), at the default 100 req/s."""
     per_day = -(-records // days)
-    command = [sys.executable, "-m", "bot.cli", "sandbox", "--port", "0", "--days", str(days),
-               "--per-day", str(per_day)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "sandbox",
+        "--port",
+        "0",
+        "--days",
+        str(days),
+        "--per-day",
+        str(per_day),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -67,8 +77,14 @@ def sandbox_process(records: int, days: int = 30) -> Iterator[str]:
 
 def client(url: str, counter: Counter, page_size: int = 100) -> RevClient:
     http = httpx.Client(trust_env=False, timeout=60, event_hooks={"request": [counter.hook]})
-    return RevClient(http, base_url=url, api_key=DEFAULT_KEY, team_id=DEFAULT_TEAM,
-                     bucket=TokenBucket(CEILING), page_size=page_size)  # fmt: skip
+    return RevClient(
+        http,
+        base_url=url,
+        api_key=DEFAULT_KEY,
+        team_id=DEFAULT_TEAM,
+        bucket=TokenBucket(CEILING),
+        page_size=page_size,
+    )
 
 
 def last_30d() -> Query:
@@ -89,10 +105,13 @@ def run(records: int, *, naive: bool = True) -> dict[str, float]:
         counter = Counter()
         api = client(url, counter)
         mirrored = MirroredSource(
-            ThreadDatabases(Path(scratch) / "bench.db"), DEFAULT_TEAM,
-            partial(sync_window, api), ApiSource(api), SystemClock(),
+            ThreadDatabases(Path(scratch) / "bench.db"),
+            DEFAULT_TEAM,
+            partial(sync_window, api),
+            ApiSource(api),
+            SystemClock(),
             freshness=timedelta(minutes=10),
-        )  # fmt: skip
+        )
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         cold, summary = timed(partial(mirrored.summary, last_30d()))
         figures["cold_sync_s"] = cold
@@ -119,14 +138,22 @@ def run(records: int, *, naive: bool = True) -> dict[str, float]:
 def report(f: dict[str, float]) -> None:
     ceiling_rate = CEILING * 1000  # records/s at the ceiling with pages of 1,000
     print(f"records: {f['records']:,.0f}")
-    print(f"cold sync: {f['cold_sync_s']:.2f} s, {f['cold_sync_requests']:.0f} requests, "
-          f"{f['cold_records_per_s']:,.0f} records/s = "
-          f"{f['cold_records_per_s'] / ceiling_rate:.0%} of the ceiling (goal ≥ 90 %)")  # fmt: skip
-    print(f"peak RSS during cold sync: {f['peak_rss_mb']:.0f} MB (goal < 300 MB; "
-          f"{f['rss_before_mb']:.0f} MB before it)")  # fmt: skip
-    print(f"warm summary last 30d: {f['warm_summary_s'] * 1000:.1f} ms, "
-          f"{f['warm_requests']:.0f} API requests (goal 0)")  # fmt: skip
+    print(
+        f"cold sync: {f['cold_sync_s']:.2f} s, {f['cold_sync_requests']:.0f} requests, "
+        f"{f['cold_records_per_s']:,.0f} records/s = "
+        f"{f['cold_records_per_s'] / ceiling_rate:.0%} of the ceiling (goal ≥ 90 %)"
+    )
+    print(
+        f"peak RSS during cold sync: {f['peak_rss_mb']:.0f} MB (goal < 300 MB; "
+        f"{f['rss_before_mb']:.0f} MB before it)"
+    )
+    print(
+        f"warm summary last 30d: {f['warm_summary_s'] * 1000:.1f} ms, "
+        f"{f['warm_requests']:.0f} API requests (goal 0)"
+    )
     if "naive_s" in f:
-        print(f"naive pager (pages of 100, sequential): {f['naive_s']:.1f} s, "
-              f"{f['naive_requests']:.0f} requests")  # fmt: skip
+        print(
+            f"naive pager (pages of 100, sequential): {f['naive_s']:.1f} s, "
+            f"{f['naive_requests']:.0f} requests"
+        )
         print(f"warm vs naive: {f['naive_s'] / f['warm_summary_s']:,.0f}× faster (goal ≥ 200×)")

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
+
 from bot.errors import UsageError
 from revenium.secret import Secret
 
@@ -69,8 +71,6 @@ class Settings:
 def _process_env(dotenv: bool) -> dict[str, str]:
     merged: dict[str, str] = {}
     if dotenv:
-        from dotenv import dotenv_values
-
         merged.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
     merged.update(os.environ)  # the real environment wins over .env
     return merged

@@ -98,22 +98,23 @@ class Failure:
         return self.message if self.refusal else f"⚠ {self.message}"
 
 
+# (type, exit code, how its message starts), most specific first
+_SHOWN: tuple[tuple[type[BaseException], int, str], ...] = (
+    (UserError, 2, ""),
+    (TooMuchHistory, 2, ""),
+    (ReveniumError, 1, "Revenium: "),
+    (SourceError, 1, "the metrics source failed: "),
+    (sqlite3.Error, 1, "storage failed: "),
+    (DeliveryError, 1, ""),
+)
+
+
 def explain(error: BaseException) -> Failure | None:
     """What to tell the person who asked; None for anything else (a bug: log it)."""
-    if isinstance(error, Refusal):
-        return Failure(error.message, 2, refusal=True)
-    if isinstance(error, UserError):
-        return Failure(error.message, 2)
-    if isinstance(error, TooMuchHistory):
-        return Failure(str(error), 2)
-    if isinstance(error, ReveniumError):
-        return Failure(f"Revenium: {error}", 1)
-    if isinstance(error, SourceError):
-        return Failure(f"the metrics source failed: {error}", 1)
-    if isinstance(error, sqlite3.Error):
-        return Failure(f"storage failed: {error}", 1)
-    if isinstance(error, DeliveryError):
-        return Failure(str(error), 1)
+    for kind, code, lead in _SHOWN:
+        if isinstance(error, kind):
+            message = error.message if isinstance(error, UserError) else str(error)
+            return Failure(lead + message, code, refusal=isinstance(error, Refusal))
     return None
 
 
@@ -126,4 +127,3 @@ def attempt(work: Callable[[], T]) -> T | Failure:
         if failure is None:
             raise
         return failure
-

@@ -91,13 +91,33 @@ def _range(
     unit: str,
 ) -> tuple[Param, Param]:
     return (
-        Param(f"{stem}Min", kind, Role.MIN, f"Minimum {what}.", field=field,
-              low=low, high=high, compare=compare, unit=unit),
-        Param(f"{stem}Max", kind, Role.MAX, f"Maximum {what}.", field=field,
-              low=low, high=high, compare=compare, unit=unit),
-    )  # fmt: skip
+        Param(
+            f"{stem}Min",
+            kind,
+            Role.MIN,
+            f"Minimum {what}.",
+            field=field,
+            low=low,
+            high=high,
+            compare=compare,
+            unit=unit,
+        ),
+        Param(
+            f"{stem}Max",
+            kind,
+            Role.MAX,
+            f"Maximum {what}.",
+            field=field,
+            low=low,
+            high=high,
+            compare=compare,
+            unit=unit,
+        ),
+    )
 
 
+# One row per parameter, in the API page's order: the table reads as the page does.
+# fmt: off
 PARAMS: tuple[Param, ...] = (
     Param("teamId", Kind.STRING, Role.TEAM, "Hashed id of the team whose metrics are read."),
     Param("startDate", Kind.DATETIME, Role.WINDOW, "Window start (ISO 8601), on requestTime.",
@@ -143,7 +163,8 @@ PARAMS: tuple[Param, ...] = (
     Param("page", Kind.INT, Role.PAGING, "Zero-based page index.", low=0),
     Param("size", Kind.INT, Role.PAGING, "Page size.", low=1),
     Param("sort", Kind.STRING, Role.PAGING, "Sort criteria `property,asc|desc`, repeatable."),
-)  # fmt: skip
+)
+# fmt: on
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 FILTERS: tuple[Param, ...] = tuple(p for p in PARAMS if p.is_filter)

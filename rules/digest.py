@@ -41,6 +41,9 @@ class Extras:
     silences: tuple[Silence, ...] = ()  # active, ending within a day
 
 
+NO_EXTRAS = Extras()
+
+
 @dataclass(frozen=True)
 class Average:
     """Per-day figures averaged over several days; ratios over the days' totals."""
@@ -95,7 +98,7 @@ def digest_figures(
     local_date: date,
     now: datetime,
     *,
-    extras: Extras = Extras(),
+    extras: Extras = NO_EXTRAS,
     late: bool = False,
 ) -> DigestFigures:
     window = period_window(digest, local_date)

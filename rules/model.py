@@ -173,7 +173,9 @@ class Rule:
             data,
             kind=Metric(data["kind"]),
             query=query_from_dict(data.get("query") or {}),
-            baseline=None if base is None else _build(Baseline, base, metric=Metric(base["metric"])),
+            baseline=None
+            if base is None
+            else _build(Baseline, base, metric=Metric(base["metric"])),
         )
 
 

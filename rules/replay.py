@@ -68,8 +68,9 @@ class History:
         assert query.window is not None
         lo = bisect_left(self.times, query.window.start)
         hi = bisect_left(self.times, query.window.end)
-        extra = [(P.param(n).field or n, v) for n, v in query.filters
-                 if (n, v) not in self.base.filters]  # fmt: skip
+        extra = [
+            (P.param(n).field or n, v) for n, v in query.filters if (n, v) not in self.base.filters
+        ]
         return [
             r
             for r in self.records[lo:hi]
@@ -87,8 +88,9 @@ def backtest_messages(
         earliest -= rule.baseline.shift
     span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
     cache = SourceCache(History.read(source, rule.query, span))
-    return backtest(rule, cache.fetch(rule.by), start, end,
-                    contributors=cache.contributors(rule.by))  # fmt: skip
+    return backtest(
+        rule, cache.fetch(rule.by), start, end, contributors=cache.contributors(rule.by)
+    )
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,15 @@ def add_rule(db: Database, rule: Rule, now: datetime) -> None:
         db.conn.execute(
             "INSERT INTO alert_rules (name, spec, paused, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (rule.name, json.dumps(rule.to_dict()), int(rule.paused), rule.created_by,
-             to_us(now), to_us(now)),
-        )  # fmt: skip
+            (
+                rule.name,
+                json.dumps(rule.to_dict()),
+                int(rule.paused),
+                rule.created_by,
+                to_us(now),
+                to_us(now),
+            ),
+        )
 
 
 def save_rule(
@@ -76,9 +82,15 @@ def save_rule(
             "INSERT INTO alert_rules (name, spec, paused, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec,"
             " paused = excluded.paused, updated_at = excluded.updated_at",
-            (rule.name, json.dumps(rule.to_dict()), int(rule.paused), rule.created_by,
-             to_us(now), to_us(now)),
-        )  # fmt: skip
+            (
+                rule.name,
+                json.dumps(rule.to_dict()),
+                int(rule.paused),
+                rule.created_by,
+                to_us(now),
+                to_us(now),
+            ),
+        )
 
 
 def get_rule(db: Database, name: str) -> Rule | None:
@@ -214,9 +226,11 @@ def _write_outcome(db: Database, out: RuleOutcome) -> bool:
     )
     conn.executemany(
         "INSERT INTO alert_evaluations (rule, at, grp, value, state, note) VALUES (?,?,?,?,?,?)",
-        [(out.rule, to_us(e.at), group_key(e.group), e.value, e.state, e.note)
-         for e in out.evaluations],
-    )  # fmt: skip
+        [
+            (out.rule, to_us(e.at), group_key(e.group), e.value, e.state, e.note)
+            for e in out.evaluations
+        ],
+    )
     if out.evaluations:
         conn.execute(
             "DELETE FROM alert_evaluations WHERE rule = ? AND id <= (SELECT id FROM"

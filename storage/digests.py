@@ -25,9 +25,14 @@ def save_digest(db: Database, digest: Digest) -> None:
             "INSERT INTO alert_digests (channel, kind, spec, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel, kind) DO UPDATE SET spec = excluded.spec",
-            (digest.channel, digest_kind(digest), json.dumps(digest.to_dict()),
-             digest.created_by, to_us(digest.created_at)),
-        )  # fmt: skip
+            (
+                digest.channel,
+                digest_kind(digest),
+                json.dumps(digest.to_dict()),
+                digest.created_by,
+                to_us(digest.created_at),
+            ),
+        )
 
 
 def list_digests(db: Database, channel: str | None = None) -> list[Digest]:

@@ -74,13 +74,40 @@ _COLUMNS = (
 
 
 def _row(values: Sequence[Any]) -> OutboxRow:
-    (i, key, channel, kind, subject, payload, thread, status, attempts, created, nxt,
-     first, error, ts, sent) = values  # fmt: skip
+    (
+        i,
+        key,
+        channel,
+        kind,
+        subject,
+        payload,
+        thread,
+        status,
+        attempts,
+        created,
+        nxt,
+        first,
+        error,
+        ts,
+        sent,
+    ) = values
     return OutboxRow(
-        i, key, channel, kind, subject, json.loads(payload), thread, status, attempts,
-        from_us(created), from_us(nxt), None if first is None else from_us(first), error, ts,
+        i,
+        key,
+        channel,
+        kind,
+        subject,
+        json.loads(payload),
+        thread,
+        status,
+        attempts,
+        from_us(created),
+        from_us(nxt),
+        None if first is None else from_us(first),
+        error,
+        ts,
         None if sent is None else from_us(sent),
-    )  # fmt: skip
+    )
 
 
 def enqueue(db: Database, items: Sequence[Outgoing], now: datetime) -> int:
@@ -96,9 +123,20 @@ def enqueue(db: Database, items: Sequence[Outgoing], now: datetime) -> int:
             "INSERT OR IGNORE INTO alert_outbox (key, channel, kind, subject, payload,"
             " thread_key, status, attempts, created_at, next_attempt_at)"
             " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-            [(o.key, o.channel, o.kind, o.subject, json.dumps(o.payload), o.thread_key,
-              to_us(o.at or now), to_us(now)) for o in items],
-        )  # fmt: skip
+            [
+                (
+                    o.key,
+                    o.channel,
+                    o.kind,
+                    o.subject,
+                    json.dumps(o.payload),
+                    o.thread_key,
+                    to_us(o.at or now),
+                    to_us(now),
+                )
+                for o in items
+            ],
+        )
         return int(db.conn.total_changes - before)
 
 

@@ -25,10 +25,15 @@ TOTAL = ""  # the cube with no dimension
 DIMS: tuple[str, ...] = tuple(
     P.param(name).name
     for name in (
-        "provider", "model", "agent", "organizationName", "environment", "operationSubtype",
+        "provider",
+        "model",
+        "agent",
+        "organizationName",
+        "environment",
+        "operationSubtype",
         "errorReason",
     )
-)  # fmt: skip
+)
 _DIM_COLUMNS = tuple(C.column(name).name for name in DIMS)
 _CHUNK_HOURS = 72  # hours rebuilt per write transaction: bounds how long the lock is held
 _READ_HOURS = 24  # hours of raw rows held in memory at once while rebuilding
@@ -151,7 +156,14 @@ def _aggregate_rows(team: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, .
                 a[7].append(int(duration))
     dims = (TOTAL, *DIMS)
     return [
-        (team, dims[i], hour, value, value.lower() if isinstance(value, str) else None,
-         *a[:7], pack(a[7]))
+        (
+            team,
+            dims[i],
+            hour,
+            value,
+            value.lower() if isinstance(value, str) else None,
+            *a[:7],
+            pack(a[7]),
+        )
         for (i, hour, value), a in acc.items()
-    ]  # fmt: skip
+    ]

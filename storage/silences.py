@@ -29,9 +29,15 @@ def add_silence(db: Database, silence: Silence, now: datetime) -> int:
         cur = db.conn.execute(
             "INSERT INTO alert_silences (rule, grp, until, by, reason, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (silence.rule, group_key(silence.group), to_us(silence.until), silence.by,
-             silence.reason, to_us(now)),
-        )  # fmt: skip
+            (
+                silence.rule,
+                group_key(silence.group),
+                to_us(silence.until),
+                silence.by,
+                silence.reason,
+                to_us(now),
+            ),
+        )
         return int(cur.lastrowid or 0)
 
 
@@ -64,8 +70,9 @@ def active_silences(db: Database, now: datetime) -> list[StoredSilence]:
     return [s for s in silences(db) if s.silence.active(now)]
 
 
-def mark_announced(db: Database, silence_ids: Sequence[int], outgoing: Sequence[Outgoing],
-                   now: datetime) -> int:  # fmt: skip
+def mark_announced(
+    db: Database, silence_ids: Sequence[int], outgoing: Sequence[Outgoing], now: datetime
+) -> int:
     """The silences' thread notes are queued: mark them announced in the same transaction."""
     with write_txn(db):
         db.conn.executemany(

@@ -14,10 +14,10 @@ import httpx
 from slack_sdk import WebClient
 
 from bot.alerts.dispatcher import Dispatcher
-from bot.slack.notifier import SlackNotifier
 from bot.alerts.tick import PassReport, run_pass
 from bot.config import Settings
 from bot.runtime import OneDatabase, Runtime
+from bot.slack.notifier import SlackNotifier
 from revenium import params as P
 from revenium.client import RevClient
 from revenium.clock import FakeClock
@@ -48,9 +48,16 @@ def sandbox() -> Sandbox:
 
 def source_over(box: Sandbox) -> ApiSource:
     http = httpx.Client(transport=httpx.MockTransport(box.handle))
-    client = RevClient(http, base_url=BASE, api_key=KEY, team_id=TEAM, page_size=1000,
-                       bucket=TokenBucket(1e9, burst=1e9), max_attempts=1,
-                       sleep=lambda _s: None)  # fmt: skip
+    client = RevClient(
+        http,
+        base_url=BASE,
+        api_key=KEY,
+        team_id=TEAM,
+        page_size=1000,
+        bucket=TokenBucket(1e9, burst=1e9),
+        max_attempts=1,
+        sleep=lambda _s: None,
+    )
     return ApiSource(client)
 
 
@@ -133,8 +140,14 @@ class Process:
         A.add_rule(self.db, rule, self.world.clock.now())
 
     def tick(self, *, dispatch: bool = True) -> PassReport:
-        report = run_pass(self.rt, self.notifier, self.world.clock.now(), holder=self.holder,
-                          sleep=self.world.sleep, dispatch=dispatch)  # fmt: skip
+        report = run_pass(
+            self.rt,
+            self.notifier,
+            self.world.clock.now(),
+            holder=self.holder,
+            sleep=self.world.sleep,
+            dispatch=dispatch,
+        )
         self.reports.append(report)
         return report
 

@@ -60,8 +60,10 @@ def make_records(seed: int, count: int, prefix: str = "r") -> list[Record]:
     out = []
     for i in range(count):
         offset = rng.randrange(span_ms) if rng.random() < 0.9 else rng.randrange(72) * 3_600_000
-        record: Record = {"id": f"{prefix}{i:05d}", "requestTime": format_time(
-            BASE + timedelta(milliseconds=offset))}  # fmt: skip
+        record: Record = {
+            "id": f"{prefix}{i:05d}",
+            "requestTime": format_time(BASE + timedelta(milliseconds=offset)),
+        }
         for p in TEXT_FILTERS:
             _put(record, p.field or "", rng.choice(pool(p)))
         for path in (DURATION, COST, REQUESTED, IMAGES):

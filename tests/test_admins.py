@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.commands.admins import CACHE_TTL, OPERATORS, Admins
-
-from bot.slack.admins import admins_for, slack_lookup
 from bot.config import Settings
 from bot.errors import Refusal
+from bot.slack.admins import admins_for, slack_lookup
 from revenium.clock import FakeClock
 from revenium.secret import Secret
 from tests.fakes.slack import FakeSlack

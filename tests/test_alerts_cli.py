@@ -57,8 +57,9 @@ def test_tick_runs_one_pass_at_the_given_time_and_posts(env: dict[str, str]) -> 
 
 
 def test_rules_backtest_lists_what_the_rule_would_have_sent(env: dict[str, str]) -> None:
-    done = run(env, "rules", "backtest", "runaway", "--since", "6h", "--now",
-               (T0 + 4 * H).isoformat())  # fmt: skip
+    done = run(
+        env, "rules", "backtest", "runaway", "--since", "6h", "--now", (T0 + 4 * H).isoformat()
+    )
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert lines[0] == "Backtest of `runaway` from 2026-11-02 10:00 to 2026-11-02 16:00 (UTC):"

@@ -67,8 +67,15 @@ def crash_while_dispatching(world: World, point: str) -> subprocess.CompletedPro
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         env.pop(name, None)
     args = [str(world.db_path), world.slack.url, world.clock.now().isoformat(), point]
-    return subprocess.run([sys.executable, "-c", CRASH, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", CRASH, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.slow

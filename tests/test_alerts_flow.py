@@ -58,8 +58,9 @@ def test_fires_once_stays_quiet_and_resolve_edits_the_same_message(world: World)
     alert = posts[0]
     assert alert["text"].startswith("🔴 runaway — dall-e-3 spent $")
     assert "threshold $50.00; resolves below $45.00" in alert["text"]
-    actions = [e["action_id"] for b in alert["blocks"] if b["type"] == "actions"
-               for e in b["elements"]]  # fmt: skip
+    actions = [
+        e["action_id"] for b in alert["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
     assert actions == ["silence_1h", "silence_4h", "silence_24h", "unsilence", "show_records"]
     assert "Top contributors: agent thumbnailer" in str(alert["blocks"])
     assert world.slack.calls("chat.update") == []

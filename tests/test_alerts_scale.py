@@ -49,8 +49,18 @@ def test_a_pass_over_1000_rules_asks_each_question_once(tmp_path: Path) -> None:
     rt = Runtime(Settings(), clock, source, OneDatabase(db))  # type: ignore[arg-type]
     for i in range(1000):
         by = MODEL if i % 2 else None
-        A.add_rule(db, Rule(f"r{i:04d}", Metric.COST, 50.0 + i % 10, timedelta(hours=1),
-                            channel=f"C{i % 5}", by=by), T0)  # fmt: skip
+        A.add_rule(
+            db,
+            Rule(
+                f"r{i:04d}",
+                Metric.COST,
+                50.0 + i % 10,
+                timedelta(hours=1),
+                channel=f"C{i % 5}",
+                by=by,
+            ),
+            T0,
+        )
     out = io.StringIO()
     timings = []
     for _ in range(3):  # pending, fired (1,000 alerts queued), quiet

@@ -79,8 +79,9 @@ def test_a_budget_forecast_warns_once(world: World) -> None:
     world.box.add_records(per_minute(DAY, DAY + 6 * H, 1.0))  # $60/h: on pace for $1,440
     world.clock.set(DAY)
     proc = world.process()
-    BG.add_budget(proc.db, Budget("month", 1000, Period.DAY, channel=CHANNEL,
-                                  thresholds=(200,)), DAY)  # fmt: skip
+    BG.add_budget(
+        proc.db, Budget("month", 1000, Period.DAY, channel=CHANNEL, thresholds=(200,)), DAY
+    )
     proc.run_until(DAY + 8 * H, step=30 * M)
     [post] = world.top_level()
     assert post["text"] == "📈 Budget month is forecast to end over $1,000.00"

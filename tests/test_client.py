@@ -49,8 +49,11 @@ def test_paging_over_a_window_matches_the_oracle(box: Sandbox) -> None:
     assert ids, "the window should hold records"
     assert len(ids) == len(set(ids))
     assert set(ids) == expected_ids(box, client, query)
-    assert all(query.window and query.window.contains(parse_time(r["requestTime"]))
-               for r in box.records() if r["id"] in set(ids))  # fmt: skip
+    assert all(
+        query.window and query.window.contains(parse_time(r["requestTime"]))
+        for r in box.records()
+        if r["id"] in set(ids)
+    )
 
 
 def test_records_streams_lazily_one_page_per_request(box: Sandbox) -> None:
@@ -198,8 +201,10 @@ def test_clients_share_the_process_bucket_by_default(box: Sandbox) -> None:
 
 
 def test_parse_page_reads_the_first_list_whatever_its_key() -> None:
-    body = {"_embedded": {"links": {}, "anyName": [{"id": "a"}]}, "page": {
-        "size": 5, "totalElements": 1, "totalPages": 1, "number": 0}}  # fmt: skip
+    body = {
+        "_embedded": {"links": {}, "anyName": [{"id": "a"}]},
+        "page": {"size": 5, "totalElements": 1, "totalPages": 1, "number": 0},
+    }
     page = parse_page(body, 0, 100)
     assert [r["id"] for r in page.records] == ["a"] and page.size == 5
     empty = parse_page(
@@ -213,8 +218,10 @@ def test_parse_page_reads_the_first_list_whatever_its_key() -> None:
 
 
 def test_a_raw_page_keeps_each_record_as_sent_and_checks_the_envelope_as_parse_page() -> None:
-    body = {"_embedded": {"links": {}, "anyName": [{"id": "a", "n": [1, {"b": None}]}]},
-            "page": {"size": 5, "totalElements": 1, "totalPages": 1, "number": 0}}  # fmt: skip
+    body = {
+        "_embedded": {"links": {}, "anyName": [{"id": "a", "n": [1, {"b": None}]}]},
+        "page": {"size": 5, "totalElements": 1, "totalPages": 1, "number": 0},
+    }
     content = orjson.dumps(body)
     raw = parse_raw_page(content, 0, 100)
     assert [orjson.loads(r) for r in raw.records] == parse_page(body, 0, 100).records

@@ -147,8 +147,15 @@ def test_connection_refused_is_retried_then_unavailable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sleeps = Sleeps()
-    client = connect(f"http://127.0.0.1:{port}/profitstream", KEY, TEAM, timeout=1.0,
-                     sleep=sleeps, bucket=unlimited(), max_attempts=3)  # fmt: skip
+    client = connect(
+        f"http://127.0.0.1:{port}/profitstream",
+        KEY,
+        TEAM,
+        timeout=1.0,
+        sleep=sleeps,
+        bucket=unlimited(),
+        max_attempts=3,
+    )
     with client, pytest.raises(Unavailable, match="could not reach Revenium") as caught:
         client.me()
     assert len(sleeps) == 2

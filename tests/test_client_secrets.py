@@ -92,8 +92,10 @@ def test_debug_logs_of_a_real_request_never_show_the_key(caplog: pytest.LogCaptu
     box = Sandbox.seeded(seed=3, days=1, per_day=150, end=END, api_key=KEY, team_id=TEAM)
     box.inject("5xx")
     caplog.set_level(logging.DEBUG)
-    with serve(box) as server, connect(server.url, KEY, TEAM, bucket=unlimited(),
-                                       sleep=lambda _: None) as client:  # fmt: skip
+    with (
+        serve(box) as server,
+        connect(server.url, KEY, TEAM, bucket=unlimited(), sleep=lambda _: None) as client,
+    ):
         assert len(list(client.records(Query()))) == 150
         with pytest.raises(ReveniumError):
             client.get("ZZZZzzzz")

@@ -54,9 +54,12 @@ def test_a_row_read_from_json_text_equals_the_row_of_the_decoded_record(
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("[1, 2]", "not a JSON object"), ('{"id": "x1"}', "without an id or a requestTime"),
-     ('{"id": "x1", "requestTime": "soon"}', "x1: unreadable requestTime 'soon'")],
-)  # fmt: skip
+    [
+        ("[1, 2]", "not a JSON object"),
+        ('{"id": "x1"}', "without an id or a requestTime"),
+        ('{"id": "x1", "requestTime": "soon"}', "x1: unreadable requestTime 'soon'"),
+    ],
+)
 def test_json_text_that_is_no_record_is_refused_by_name(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         C.json_row("T", text)
@@ -71,9 +74,14 @@ def test_generated_records_take_the_fast_path_unchanged() -> None:
 
 @pytest.mark.parametrize(
     "when",
-    ["2026-10-31T12:60:00.000Z", "2026-10-31T12:00:60.000Z", "2026-10-31T12:0a:00.000Z",
-     "2026-10-31T25:00:00.000Z", "2026-02-30T12:00:00.000Z"],
-)  # fmt: skip
+    [
+        "2026-10-31T12:60:00.000Z",
+        "2026-10-31T12:00:60.000Z",
+        "2026-10-31T12:0a:00.000Z",
+        "2026-10-31T25:00:00.000Z",
+        "2026-02-30T12:00:00.000Z",
+    ],
+)
 def test_impossible_times_are_refused_after_a_good_one_taught_the_hour(when: str) -> None:
     good = {**K.make_records(seed=23, count=1)[0], "requestTime": "2026-10-31T12:01:02.003Z"}
     C.row("T", good)

@@ -16,9 +16,13 @@ def test_defaults_follow_the_contract() -> None:
 
 
 def test_secrets_never_show_in_the_settings_repr() -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "sign-secret-123",
-           "SLACK_APP_TOKEN": "xapp-secret", "REVENIUM_API_KEY": "rev-key-456",
-           "IMGMETRICS_ADMINS": "U1, U2,,"}  # fmt: skip
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-very-secret",
+        "SLACK_SIGNING_SECRET": "sign-secret-123",
+        "SLACK_APP_TOKEN": "xapp-secret",
+        "REVENIUM_API_KEY": "rev-key-456",
+        "IMGMETRICS_ADMINS": "U1, U2,,",
+    }
     s = Settings.from_env(env)
     shown = repr(s) + str(s)
     for secret in ("xoxb-very-secret", "sign-secret-123", "xapp-secret", "rev-key-456"):
@@ -29,9 +33,11 @@ def test_secrets_never_show_in_the_settings_repr() -> None:
 
 @pytest.mark.parametrize(
     ("env", "needle"),
-    [({"IMGMETRICS_TZ": "Mars/Olympus"}, "IMGMETRICS_TZ"),
-     ({"IMGMETRICS_FRESHNESS": "soon"}, "IMGMETRICS_FRESHNESS")],
-)  # fmt: skip
+    [
+        ({"IMGMETRICS_TZ": "Mars/Olympus"}, "IMGMETRICS_TZ"),
+        ({"IMGMETRICS_FRESHNESS": "soon"}, "IMGMETRICS_FRESHNESS"),
+    ],
+)
 def test_bad_settings_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(UsageError, match=needle):
         Settings.from_env(env)

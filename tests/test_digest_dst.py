@@ -81,29 +81,53 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 SCENARIOS = (
-    Scenario("ny-spring-forward", utc(2026, 3, 6), utc(2026, 3, 10, 12),
-             odd=((NY, date(2026, 3, 8), 23),),  # 02:30 is 03:00 EDT, 07:00 UTC
-             landmark=("C0NY0230", utc(2026, 3, 8, 7), "Sat Mar 07")),
-    Scenario("ny-fall-back", utc(2026, 10, 30), utc(2026, 11, 3, 12),
-             odd=((NY, date(2026, 11, 1), 25),),  # the first 01:30, EDT
-             landmark=("C0NY0130", utc(2026, 11, 1, 5, 30), "Sat Oct 31")),
-    Scenario("lord-howe-forward-30m", utc(2026, 10, 2), utc(2026, 10, 6),
-             odd=((LORD_HOWE, date(2026, 10, 4), 23.5),),  # 02:15 is 02:30 LHDT
-             landmark=("C0LH0215", utc(2026, 10, 3, 15, 30), "Sat Oct 03")),
-    Scenario("lord-howe-back-30m", utc(2026, 4, 3), utc(2026, 4, 7),
-             odd=((LORD_HOWE, date(2026, 4, 5), 24.5),),  # the first 01:45, +11:00
-             landmark=("C0LH0145", utc(2026, 4, 4, 14, 45), "Sat Apr 04")),
-    Scenario("two-day-outage", utc(2026, 10, 30), utc(2026, 11, 4),
-             odd=((NY, date(2026, 11, 1), 25),),
-             landmark=("C0NY0000", utc(2026, 11, 2, 6), "Sun Nov 01 (late)"),
-             outage=(utc(2026, 10, 31, 6), utc(2026, 11, 2, 6))),
+    Scenario(
+        "ny-spring-forward",
+        utc(2026, 3, 6),
+        utc(2026, 3, 10, 12),
+        odd=((NY, date(2026, 3, 8), 23),),  # 02:30 is 03:00 EDT, 07:00 UTC
+        landmark=("C0NY0230", utc(2026, 3, 8, 7), "Sat Mar 07"),
+    ),
+    Scenario(
+        "ny-fall-back",
+        utc(2026, 10, 30),
+        utc(2026, 11, 3, 12),
+        odd=((NY, date(2026, 11, 1), 25),),  # the first 01:30, EDT
+        landmark=("C0NY0130", utc(2026, 11, 1, 5, 30), "Sat Oct 31"),
+    ),
+    Scenario(
+        "lord-howe-forward-30m",
+        utc(2026, 10, 2),
+        utc(2026, 10, 6),
+        odd=((LORD_HOWE, date(2026, 10, 4), 23.5),),  # 02:15 is 02:30 LHDT
+        landmark=("C0LH0215", utc(2026, 10, 3, 15, 30), "Sat Oct 03"),
+    ),
+    Scenario(
+        "lord-howe-back-30m",
+        utc(2026, 4, 3),
+        utc(2026, 4, 7),
+        odd=((LORD_HOWE, date(2026, 4, 5), 24.5),),  # the first 01:45, +11:00
+        landmark=("C0LH0145", utc(2026, 4, 4, 14, 45), "Sat Apr 04"),
+    ),
+    Scenario(
+        "two-day-outage",
+        utc(2026, 10, 30),
+        utc(2026, 11, 4),
+        odd=((NY, date(2026, 11, 1), 25),),
+        landmark=("C0NY0000", utc(2026, 11, 2, 6), "Sun Nov 01 (late)"),
+        outage=(utc(2026, 10, 31, 6), utc(2026, 11, 2, 6)),
+    ),
     # Back at 00:02 New York: the 00:00 digest of that date waits for 00:05, and the one
     # missed in the outage (Sunday's) is posted at once, late, rather than never.
-    Scenario("outage-ends-while-a-day-settles", utc(2026, 10, 30), utc(2026, 11, 4, 12),
-             odd=((NY, date(2026, 11, 1), 25),),
-             landmark=("C0NY0000", utc(2026, 11, 3, 5, 2), "Sun Nov 01 (late)"),
-             outage=(utc(2026, 11, 2), utc(2026, 11, 3, 5, 2))),
-)  # fmt: skip
+    Scenario(
+        "outage-ends-while-a-day-settles",
+        utc(2026, 10, 30),
+        utc(2026, 11, 4, 12),
+        odd=((NY, date(2026, 11, 1), 25),),
+        landmark=("C0NY0000", utc(2026, 11, 3, 5, 2), "Sun Nov 01 (late)"),
+        outage=(utc(2026, 11, 2), utc(2026, 11, 3, 5, 2)),
+    ),
+)
 
 
 @pytest.mark.slow

@@ -44,8 +44,11 @@ def test_upsert_is_idempotent(mirror: Mirror) -> None:
 def test_upsert_replaces_by_id_even_when_the_time_moves(mirror: Mirror) -> None:
     records = K.make_records(seed=4, count=200)
     mirror.upsert(TEAM, records)
-    moved = {**records[0], K.COST or "": 99.0,
-             "requestTime": format_time(K.BASE + timedelta(days=2, minutes=7))}  # fmt: skip
+    moved = {
+        **records[0],
+        K.COST or "": 99.0,
+        "requestTime": format_time(K.BASE + timedelta(days=2, minutes=7)),
+    }
     mirror.upsert(TEAM, [moved])
     assert _rows(mirror) == 200
     assert mirror.get(moved["id"]) == moved
@@ -172,8 +175,15 @@ def test_newest_first_by_default_then_by_id(mirror: Mirror) -> None:
 def _every_ten_minutes(start: datetime, end: datetime) -> list[Record]:
     out, when, i = [], start, 0
     while when < end:
-        out.append({"id": f"m{i:05d}", "requestTime": format_time(when), "totalCost": 0.125,
-                    "actualImageCount": 1, "requestDuration": 1000 + i})  # fmt: skip
+        out.append(
+            {
+                "id": f"m{i:05d}",
+                "requestTime": format_time(when),
+                "totalCost": 0.125,
+                "actualImageCount": 1,
+                "requestDuration": 1000 + i,
+            }
+        )
         when, i = when + timedelta(minutes=10), i + 1
     return out
 

@@ -35,8 +35,9 @@ FRESH = timedelta(seconds=60)
 def box() -> Iterator[Sandbox]:
     # Unpaced clients and no real sleeps: the sandbox's 100 req/s ceiling would answer 429
     # to a fast run of the property test below (rate limits are tested in test_client_*).
-    sandbox = Sandbox.seeded(seed=3, days=40, per_day=60, end=NOW, api_key=KEY, team_id=TEAM,
-                             rate_per_s=1e9)  # fmt: skip
+    sandbox = Sandbox.seeded(
+        seed=3, days=40, per_day=60, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=1e9
+    )
     yield sandbox
     sandbox.close()
 

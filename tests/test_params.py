@@ -8,22 +8,60 @@ from revenium import params as P
 
 # Spelled out here on purpose: an independent copy of revenium-api.md's table, in its order.
 API_NAMES = [
-    "teamId", "startDate", "endDate", "requestDurationMin", "requestDurationMax",
-    "totalCostMin", "totalCostMax", "transactionId", "traceId", "traceType",
-    "organizationName", "subscriberId", "subscriberEmail", "subscriptionId", "productId",
-    "agent", "provider", "model", "modelSource", "errorReason", "operationSubtype",
-    "environment", "billingSkipped", "requestedImageCountMin", "requestedImageCountMax",
-    "actualImageCountMin", "actualImageCountMax", "resolution", "quality", "style", "format",
-    "sourceImageProvided", "revisedPromptProvided", "page", "size", "sort",
-]  # fmt: skip
+    "teamId",
+    "startDate",
+    "endDate",
+    "requestDurationMin",
+    "requestDurationMax",
+    "totalCostMin",
+    "totalCostMax",
+    "transactionId",
+    "traceId",
+    "traceType",
+    "organizationName",
+    "subscriberId",
+    "subscriberEmail",
+    "subscriptionId",
+    "productId",
+    "agent",
+    "provider",
+    "model",
+    "modelSource",
+    "errorReason",
+    "operationSubtype",
+    "environment",
+    "billingSkipped",
+    "requestedImageCountMin",
+    "requestedImageCountMax",
+    "actualImageCountMin",
+    "actualImageCountMax",
+    "resolution",
+    "quality",
+    "style",
+    "format",
+    "sourceImageProvided",
+    "revisedPromptProvided",
+    "page",
+    "size",
+    "sort",
+]
 
 CONTRACT_ALIASES = {
-    "org": "organizationName", "subscriber": "subscriberId", "email": "subscriberEmail",
-    "subscription": "subscriptionId", "product": "productId", "env": "environment",
-    "subtype": "operationSubtype", "source": "modelSource", "error": "errorReason",
-    "trace": "traceId", "tx": "transactionId", "billing-skipped": "billingSkipped",
-    "source-image": "sourceImageProvided", "revised-prompt": "revisedPromptProvided",
-}  # fmt: skip
+    "org": "organizationName",
+    "subscriber": "subscriberId",
+    "email": "subscriberEmail",
+    "subscription": "subscriptionId",
+    "product": "productId",
+    "env": "environment",
+    "subtype": "operationSubtype",
+    "source": "modelSource",
+    "error": "errorReason",
+    "trace": "traceId",
+    "tx": "transactionId",
+    "billing-skipped": "billingSkipped",
+    "source-image": "sourceImageProvided",
+    "revised-prompt": "revisedPromptProvided",
+}
 
 
 def test_exactly_the_36_names_in_the_pages_order() -> None:
@@ -64,7 +102,12 @@ def test_bounds_follow_the_api_page() -> None:
 
 def test_enum_choices_match_the_sdk_lists() -> None:
     assert P.param("operationSubtype").choices == (
-        "generation", "edit", "variation", "upscale", "inpainting")  # fmt: skip
+        "generation",
+        "edit",
+        "variation",
+        "upscale",
+        "inpainting",
+    )
     assert P.param("environment").choices == ("production", "staging", "development", "test")
     assert P.param("style").choices == ("vivid", "natural")
     assert P.param("resolution").open_choices

@@ -103,9 +103,18 @@ def test_admin_verbs_keep_raw_words(verb: str) -> None:
     cmd = p(f'{verb} add spend when cost > 50 per 1h org:"Acme Corp" in <#C1|fin> tz Europe/Berlin')
     assert cmd.verb == verb
     assert cmd.args == (
-        "add", "spend", "when", "cost > 50", "per", "1h", 'org:"Acme Corp"', "in", "<#C1|fin>",
-        "tz", "Europe/Berlin",
-    )  # fmt: skip
+        "add",
+        "spend",
+        "when",
+        "cost > 50",
+        "per",
+        "1h",
+        'org:"Acme Corp"',
+        "in",
+        "<#C1|fin>",
+        "tz",
+        "Europe/Berlin",
+    )
     assert cmd.tz == "UTC" and not cmd.share
 
 
@@ -206,9 +215,15 @@ def test_strict_comparisons_send_the_bound_and_keep_it_strict() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ms"),
-    [("duration>=5s", 5000), ("duration>=1.5s", 1500), ("duration>=2m", 120_000),
-     ("duration>=250ms", 250), ("duration>=250", 250), ("duration >= 3 s", 3000)],
-)  # fmt: skip
+    [
+        ("duration>=5s", 5000),
+        ("duration>=1.5s", 1500),
+        ("duration>=2m", 120_000),
+        ("duration>=250ms", 250),
+        ("duration>=250", 250),
+        ("duration >= 3 s", 3000),
+    ],
+)
 def test_duration_units(text: str, ms: int) -> None:
     assert p(text).query.filters == (("requestDurationMin", ms),)
 
@@ -373,8 +388,10 @@ def test_trend_interval() -> None:
     assert p("trend last 24h").interval == "hour"
     assert p("trend last 48h").interval == "hour"
     assert p("trend last 3d").interval == "day"
-    for said, means in (("trend cost last 14d by day", "trend last 14d by day"),
-                        ("trend spend last 3d", "trend last 3d")):  # spend is what it shows
+    for said, means in (
+        ("trend cost last 14d by day", "trend last 14d by day"),
+        ("trend spend last 3d", "trend last 3d"),
+    ):  # spend is what it shows
         assert replace(p(said), raw="") == replace(p(means), raw="")
     assert p("trend last 7d by hour").interval == "hour"
     assert p("summary").interval is None

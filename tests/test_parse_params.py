@@ -108,8 +108,9 @@ def test_bound_rows_as_keys(param: P.Param) -> None:
 def test_every_comparison_word(word: str) -> None:
     low_row, high_row = P.COMPARISONS[word]
     assert low_row.low is not None and high_row.high is not None
-    query = parse(f"{word}>={_text(low_row, low_row.low)} {word}<={_text(high_row, high_row.high)}",
-                  now=NOW).query  # fmt: skip
+    query = parse(
+        f"{word}>={_text(low_row, low_row.low)} {word}<={_text(high_row, high_row.high)}", now=NOW
+    ).query
     assert dict(query.filters) == {low_row.name: low_row.low, high_row.name: high_row.high}
     assert f"`{word}>{_text(high_row, high_row.high * 2)}`" in refusal(
         f"{word}>{_text(high_row, high_row.high * 2)}"

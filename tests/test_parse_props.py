@@ -23,12 +23,28 @@ from revenium.query import Query
 NOW = datetime(2026, 11, 25, 14, 7, 33, tzinfo=UTC)
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Europe/Berlin", "Australia/Lord_Howe")
 WINDOWS = (
-    "last 15m", "last 6h", "last 7d", "last 4w", "last 24 hours", "past 3 days", "last hour",
-    "today", "yesterday", "this week", "this month", "last week", "last month",
-    "since 2026-11-01", "since 2026-11-20 08:30", "from 2026-10-03 to 2026-11-01",
-    "from 2026-03-08 to 2026-03-08", "from 2026-11-01T01:30 to 2026-11-01T03:00",
-    "startDate:2026-09-01 endDate:2026-09-30", "startDate:2026-11-24T10:00:00Z", "",
-)  # fmt: skip
+    "last 15m",
+    "last 6h",
+    "last 7d",
+    "last 4w",
+    "last 24 hours",
+    "past 3 days",
+    "last hour",
+    "today",
+    "yesterday",
+    "this week",
+    "this month",
+    "last week",
+    "last month",
+    "since 2026-11-01",
+    "since 2026-11-20 08:30",
+    "from 2026-10-03 to 2026-11-01",
+    "from 2026-03-08 to 2026-03-08",
+    "from 2026-11-01T01:30 to 2026-11-01T03:00",
+    "startDate:2026-09-01 endDate:2026-09-30",
+    "startDate:2026-11-24T10:00:00Z",
+    "",
+)
 TEXT_ROWS = [p for p in P.FILTERS if p.kind is P.Kind.STRING]
 ENUM_ROWS = [p for p in P.FILTERS if p.kind is P.Kind.ENUM]
 BOOL_ROWS = [p for p in P.FILTERS if p.kind is P.Kind.BOOL]
@@ -58,8 +74,9 @@ def filter_clause(draw: st.DrawFn, param: P.Param) -> str:
         return f"{key}:{draw(st.sampled_from(('yes', 'no', 'TRUE', 'false')))}"
     if param.kind is P.Kind.ENUM and not param.open_choices:
         return f"{key}:{draw(st.sampled_from(param.choices)).upper()}"
-    words = st.text(st.characters(categories=("L", "N")) | st.sampled_from(" -_.@/"), min_size=1,
-                    max_size=20)  # fmt: skip
+    words = st.text(
+        st.characters(categories=("L", "N")) | st.sampled_from(" -_.@/"), min_size=1, max_size=20
+    )
     value = draw(words.filter(lambda v: v.strip(" .") and not v.endswith(" ")))
     return f"{key}:{typed_value(value)}"
 
@@ -85,8 +102,9 @@ def comparison_clauses(draw: st.DrawFn) -> list[str]:
 @st.composite
 def command_text(draw: st.DrawFn) -> tuple[str, str]:
     clauses: list[str] = []
-    for param in draw(st.lists(st.sampled_from(TEXT_ROWS + ENUM_ROWS + BOOL_ROWS), unique=True,
-                               max_size=5)):  # fmt: skip
+    for param in draw(
+        st.lists(st.sampled_from(TEXT_ROWS + ENUM_ROWS + BOOL_ROWS), unique=True, max_size=5)
+    ):
         clauses.append(draw(filter_clause(param)))
     for _ in range(draw(st.integers(0, 1))):
         clauses.extend(draw(comparison_clauses()))
@@ -161,16 +179,93 @@ def test_any_filter_value_round_trips(values: dict[str, str], window: str, zone:
     assert parse(text, now=NOW).query == query, text
 
 
-FRAGMENTS = st.sampled_from((
-    "cost", ">", ">=", "<", "5", "$", "$1,000", "0.05", "-1", "1e400", "99999999999999999999",
-    "last", "past", "7d", "24", "hours", "0m", "from", "to", "since", "today", "yesterday", "this",
-    "week", "month", "2026-11-01", "2026-02-30", "10:00", "T", "Z", "by", "model", "org", "day",
-    "hour", "top", "5", "60", "tz", "Europe/Berlin", "europe/berln", '"', "“", "”", "'", "model:",
-    "org:", "env:prod", "env:", "sort:", "sort:requestTime,desc", ",", ";", "share", "—", "–",
-    ":", "show", "help", "rule", "images", "duration", "s", "ms", "startDate:", "endDate:",
-    "&gt;", "&lt;", "&amp;", "<#C1|x>", "<@U1>", "billing-skipped:", "yes", "maybe", "resolution:",
-    "/imgmetrics", "trend", "list", "errors", "export", "requestDurationMin:", "\n", "\t",
-))  # fmt: skip
+FRAGMENTS = st.sampled_from(
+    (
+        "cost",
+        ">",
+        ">=",
+        "<",
+        "5",
+        "$",
+        "$1,000",
+        "0.05",
+        "-1",
+        "1e400",
+        "99999999999999999999",
+        "last",
+        "past",
+        "7d",
+        "24",
+        "hours",
+        "0m",
+        "from",
+        "to",
+        "since",
+        "today",
+        "yesterday",
+        "this",
+        "week",
+        "month",
+        "2026-11-01",
+        "2026-02-30",
+        "10:00",
+        "T",
+        "Z",
+        "by",
+        "model",
+        "org",
+        "day",
+        "hour",
+        "top",
+        "5",
+        "60",
+        "tz",
+        "Europe/Berlin",
+        "europe/berln",
+        '"',
+        "“",
+        "”",
+        "'",
+        "model:",
+        "org:",
+        "env:prod",
+        "env:",
+        "sort:",
+        "sort:requestTime,desc",
+        ",",
+        ";",
+        "share",
+        "—",
+        "–",
+        ":",
+        "show",
+        "help",
+        "rule",
+        "images",
+        "duration",
+        "s",
+        "ms",
+        "startDate:",
+        "endDate:",
+        "&gt;",
+        "&lt;",
+        "&amp;",
+        "<#C1|x>",
+        "<@U1>",
+        "billing-skipped:",
+        "yes",
+        "maybe",
+        "resolution:",
+        "/imgmetrics",
+        "trend",
+        "list",
+        "errors",
+        "export",
+        "requestDurationMin:",
+        "\n",
+        "\t",
+    )
+)
 
 
 def parse_or_refuse(text: str) -> Command | None:
@@ -182,8 +277,10 @@ def parse_or_refuse(text: str) -> Command | None:
 
 
 @PROPS
-@given(st.lists(FRAGMENTS, max_size=12), st.lists(st.sampled_from(("", " ", "  ")), min_size=12,
-                                                    max_size=12))  # fmt: skip
+@given(
+    st.lists(FRAGMENTS, max_size=12),
+    st.lists(st.sampled_from(("", " ", "  ")), min_size=12, max_size=12),
+)
 def test_grammar_junk_only_ever_refuses(parts: list[str], gaps: list[str]) -> None:
     text = "".join(part + gap for part, gap in zip(parts, gaps, strict=False))
     cmd = parse_or_refuse(text)

@@ -24,8 +24,16 @@ WINDOW = Window(NOW - timedelta(days=7), NOW, "America/New_York", "last 7 days")
 
 
 def records(n: int, model: str) -> list[dict[str, object]]:
-    return [{"model": model, "totalCost": 0.04 * (i + 1), "actualImageCount": 1,
-             "requestedImageCount": 1, "requestDuration": 1000 + i} for i in range(n)]  # fmt: skip
+    return [
+        {
+            "model": model,
+            "totalCost": 0.04 * (i + 1),
+            "actualImageCount": 1,
+            "requestedImageCount": 1,
+            "requestDuration": 1000 + i,
+        }
+        for i in range(n)
+    ]
 
 
 def all_text(blocks: list[dict[str, object]]) -> str:
@@ -34,8 +42,15 @@ def all_text(blocks: list[dict[str, object]]) -> str:
 
 def test_api_strings_are_escaped_so_mentions_are_inert() -> None:
     rows = group(records(3, "<!channel> & <@U123>"), "model")
-    reply = render.grouped_reply(Query(window=WINDOW), "model", rows, limit=None,
-                                 query_text="by model", as_of="live", share=False)  # fmt: skip
+    reply = render.grouped_reply(
+        Query(window=WINDOW),
+        "model",
+        rows,
+        limit=None,
+        query_text="by model",
+        as_of="live",
+        share=False,
+    )
     text = all_text(reply.blocks)
     assert "<!channel>" not in text and "<@U123>" not in text
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
@@ -45,8 +60,15 @@ def test_api_strings_are_escaped_so_mentions_are_inert() -> None:
 
 def test_many_groups_stay_within_slack_limits_and_fold_the_rest() -> None:
     rows = group([r for i in range(300) for r in records(1, f"model-{i:03}" * 20)], "model")
-    reply = render.grouped_reply(Query(window=WINDOW), "model", rows, limit=None,
-                                 query_text="by model", as_of="live", share=False)  # fmt: skip
+    reply = render.grouped_reply(
+        Query(window=WINDOW),
+        "model",
+        rows,
+        limit=None,
+        query_text="by model",
+        as_of="live",
+        share=False,
+    )
     assert len(reply.blocks) <= MAX_BLOCKS
     for block in reply.blocks:
         if block["type"] == "section":
@@ -66,8 +88,9 @@ def test_long_header_and_section_are_clipped() -> None:
 def test_summary_reply_states_figures_filters_and_absolute_window() -> None:
     s = summarize(records(4, "dall-e-3"))
     query = Query(filters=(("model", "dall-e-3"),), window=WINDOW)
-    reply = render.summary_reply(query, s, query_text="model:dall-e-3 last 7d", as_of="live",
-                                 share=True)  # fmt: skip
+    reply = render.summary_reply(
+        query, s, query_text="model:dall-e-3 last 7d", as_of="live", share=True
+    )
     text = blocks_to_text(reply.blocks)
     assert "$0.40 spent · 4 images · 4 requests" in text
     assert "model = dall-e-3" in text

@@ -177,12 +177,19 @@ def test_alerts_alternate_fired_resolved_with_spaced_reminders(values: list[floa
 def test_an_edit_keeps_instances_only_while_they_mean_the_same() -> None:
     rule = Rule("r", Metric.COST, 50.0, timedelta(hours=1), channel="C1", by="model")
     kept: list[dict[str, Any]] = [
-        {"threshold": 80.0}, {"per": timedelta(hours=2)}, {"for_count": 3}, {"op": ">="}
-    ]  # fmt: skip
+        {"threshold": 80.0},
+        {"per": timedelta(hours=2)},
+        {"for_count": 3},
+        {"op": ">="},
+    ]
     lost: list[dict[str, Any]] = [
-        {"by": "agent"}, {"by": None}, {"channel": "C2"}, {"op": "<"}, {"kind": Metric.ERROR_RATE},
+        {"by": "agent"},
+        {"by": None},
+        {"channel": "C2"},
+        {"op": "<"},
+        {"kind": Metric.ERROR_RATE},
         {"query": Query(filters=(("environment", "prod"),))},
-    ]  # fmt: skip
+    ]
     for change in kept:
         assert rule.keeps_instances(replace(rule, **change)), change
     for change in lost:

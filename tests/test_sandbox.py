@@ -79,13 +79,25 @@ def test_times_inside_the_window_and_response_after_duration(records: list[dict[
 def test_realistic_mix(records: list[dict[str, Any]]) -> None:
     providers = {r["provider"] for r in records}
     assert providers == {"OPENAI", "GOOGLE_AI", "VERTEX_AI", "fal_ai"}
-    models = {"dall-e-2", "dall-e-3", "gpt-image-1", "imagen-3", "imagen-4", "flux-pro",
-              "flux-schnell", "sdxl"}  # fmt: skip
+    models = {
+        "dall-e-2",
+        "dall-e-3",
+        "gpt-image-1",
+        "imagen-3",
+        "imagen-4",
+        "flux-pro",
+        "flux-schnell",
+        "sdxl",
+    }
     assert {r["model"] for r in records} <= models
     errors = [r for r in records if r["errorReason"]]
     assert 0.01 <= len(errors) / len(records) <= 0.08
-    assert {r["errorReason"] for r in errors} <= {"content_policy_violation", "rate_limit_exceeded",
-                                                   "timeout", "invalid_request"}  # fmt: skip
+    assert {r["errorReason"] for r in errors} <= {
+        "content_policy_violation",
+        "rate_limit_exceeded",
+        "timeout",
+        "invalid_request",
+    }
     assert all(r["actualImageCount"] < r["requestedImageCount"] for r in errors)
     for r in records:
         assert 1 <= r["requestedImageCount"] <= 4
@@ -190,8 +202,9 @@ def test_window_is_inclusive_and_honours_offsets(
     half = timedelta(microseconds=500)  # bounds finer than the records' milliseconds
     assert r["id"] not in all_ids(http, {P.START_DATE: (at + half).isoformat()})
     assert r["id"] not in all_ids(http, {P.END_DATE: (at - half).isoformat()})
-    assert r["id"] in all_ids(http, {P.START_DATE: (at - half).isoformat(),
-                                     P.END_DATE: (at + half).isoformat()})  # fmt: skip
+    assert r["id"] in all_ids(
+        http, {P.START_DATE: (at - half).isoformat(), P.END_DATE: (at + half).isoformat()}
+    )
 
 
 def test_traceType_unknown_means_no_trace_type(

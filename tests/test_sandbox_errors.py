@@ -189,8 +189,9 @@ def test_fault_malformed_is_a_broken_200(box: Sandbox, http: httpx.Client) -> No
 
 def test_fault_slow_sleeps_in_the_handler_then_answers() -> None:
     slept: list[float] = []
-    box = Sandbox.seeded(seed=1, days=1, per_day=10, end=END, api_key=KEY, team_id=TEAM,
-                         sleep=slept.append)  # fmt: skip
+    box = Sandbox.seeded(
+        seed=1, days=1, per_day=10, end=END, api_key=KEY, team_id=TEAM, sleep=slept.append
+    )
     box.inject("slow", count=2, delay_s=2.5)
     with client(box) as http:
         assert get_list(http, {}).status_code == 200

@@ -43,7 +43,11 @@ def test_hal_links_on_first_middle_and_last_pages(http: httpx.Client) -> None:
     assert pages > 2
     assert set(first["_links"]) == {"first", "self", "next", "last"}
     assert query_of(first["_links"]["next"]["href"]) == {
-        P.TEAM_ID: first_team(first), MODEL: "dall-e-3", P.PAGE: "1", P.SIZE: "10"}  # fmt: skip
+        P.TEAM_ID: first_team(first),
+        MODEL: "dall-e-3",
+        P.PAGE: "1",
+        P.SIZE: "10",
+    }
     assert query_of(first["_links"]["last"]["href"])[P.PAGE] == str(pages - 1)
     middle = get_list(http, {MODEL: "dall-e-3", P.SIZE: 10, P.PAGE: 1}).json()
     assert set(middle["_links"]) == {"first", "prev", "self", "next", "last"}
@@ -71,8 +75,9 @@ def test_one_page_has_only_self_and_empty_page_has_no_embedded(http: httpx.Clien
 def test_size_is_capped_and_reported(box: Sandbox, http: httpx.Client) -> None:
     body = get_list(http, {P.SIZE: 5000}).json()
     assert body["page"]["size"] == MAX_PAGE_SIZE == box.max_page_size
-    small = Sandbox.seeded(seed=1, days=1, per_day=30, end=END, api_key="k", team_id=TEAM,
-                           max_page_size=7)  # fmt: skip
+    small = Sandbox.seeded(
+        seed=1, days=1, per_day=30, end=END, api_key="k", team_id=TEAM, max_page_size=7
+    )
     with client(small, key="k") as c:
         capped = get_list(c, {P.SIZE: 100}).json()
     assert capped["page"]["size"] == 7 and len(records_of(capped)) == 7

@@ -102,10 +102,12 @@ SORTABLE = [path for path in schema.PATHS if "." not in path]
 @given(
     keys=st.lists(
         st.tuples(st.sampled_from(SORTABLE), st.sampled_from(["asc", "desc"])),
-        min_size=1, max_size=3, unique_by=lambda k: k[0],
+        min_size=1,
+        max_size=3,
+        unique_by=lambda k: k[0],
     ),
     size=st.integers(40, 400),
-)  # fmt: skip
+)
 def test_random_sorts_page_in_plain_sort_order(
     keys: list[tuple[str, str]], size: int, http: httpx.Client
 ) -> None:

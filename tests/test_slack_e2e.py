@@ -297,13 +297,19 @@ def test_logs_hold_no_secret_and_no_request_body(
 
 @pytest.mark.parametrize(
     ("overrides", "code", "needle"),
-    [({"SLACK_BOT_TOKEN": "xoxb-not-this-app"}, 2, "Slack refused SLACK_BOT_TOKEN"),
-     ({"SLACK_API_URL": "http://127.0.0.1:9/api/"}, 1, "could not reach Slack")],
-)  # fmt: skip
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-not-this-app"}, 2, "Slack refused SLACK_BOT_TOKEN"),
+        ({"SLACK_API_URL": "http://127.0.0.1:9/api/"}, 1, "could not reach Slack"),
+    ],
+)
 def test_serve_refuses_a_bad_bot_token_or_unreachable_slack_clearly(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path, overrides: dict[str, str],
-    code: int, needle: str,
-) -> None:  # fmt: skip
+    api: SandboxServer,
+    slack: FakeSlack,
+    tmp_path: Path,
+    overrides: dict[str, str],
+    code: int,
+    needle: str,
+) -> None:
     import subprocess
     import sys
 
@@ -311,8 +317,7 @@ def test_serve_refuses_a_bad_bot_token_or_unreachable_slack_clearly(
 
     env = serve_env(api, slack, KEY, TEAM, tmp_path / "db.sqlite", **overrides)
     command = [sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--no-scheduler"]
-    done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True,
-                          timeout=30)  # fmt: skip
+    done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, timeout=30)
     output = (done.stdout + done.stderr).decode(errors="replace")
     assert done.returncode == code, output
     assert needle in output and "Traceback" not in output

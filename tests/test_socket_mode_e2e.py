@@ -52,9 +52,14 @@ def test_slash_command_over_socket_mode_is_acked_and_answered(
         slack.add_user("U1", "alice")
         slack.add_channel("C1", "general")
         env = serve_env(
-            api, slack, KEY, TEAM, tmp_path / "db.sqlite",
-            SLACK_APP_TOKEN=APP_TOKEN, IMGMETRICS_LOG_LEVEL="DEBUG",
-        )  # fmt: skip
+            api,
+            slack,
+            KEY,
+            TEAM,
+            tmp_path / "db.sqlite",
+            SLACK_APP_TOKEN=APP_TOKEN,
+            IMGMETRICS_LOG_LEVEL="DEBUG",
+        )
         log = tmp_path / "serve.log"
         command = [sys.executable, "-m", "bot.cli", "serve", "--socket", "--no-scheduler"]
         with log.open("wb") as sink:

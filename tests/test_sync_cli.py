@@ -21,8 +21,15 @@ KEY, TEAM = "sk-sync-cli-2", "Tm8xQp2v"
 
 @pytest.fixture
 def api() -> Iterator[tuple[Sandbox, SandboxServer]]:
-    box = Sandbox.seeded(seed=4, days=8, per_day=300, end=datetime.now(UTC), api_key=KEY,
-                         team_id=TEAM, rate_per_s=10_000)  # fmt: skip
+    box = Sandbox.seeded(
+        seed=4,
+        days=8,
+        per_day=300,
+        end=datetime.now(UTC),
+        api_key=KEY,
+        team_id=TEAM,
+        rate_per_s=10_000,
+    )
     with serve(box) as server:
         yield box, server
     box.close()
@@ -32,8 +39,12 @@ def test_sync_then_ask_reads_nothing_more(
     api: tuple[Sandbox, SandboxServer], tmp_path: Path
 ) -> None:
     box, server = api
-    env = {"REVENIUM_API_URL": server.url, "REVENIUM_API_KEY": KEY, "REVENIUM_TEAM_ID": TEAM,
-           "IMGMETRICS_DB": str(tmp_path / "m.db")}  # fmt: skip
+    env = {
+        "REVENIUM_API_URL": server.url,
+        "REVENIUM_API_KEY": KEY,
+        "REVENIUM_TEAM_ID": TEAM,
+        "IMGMETRICS_DB": str(tmp_path / "m.db"),
+    }
     synced = CliRunner().invoke(main, ["sync", "--since", "35d"], env=env)
     assert synced.exit_code == 0, synced.output
     assert "2400/2400" in synced.output.replace(",", "")  # every record, shown on the bar
@@ -46,8 +57,9 @@ def test_sync_then_ask_reads_nothing_more(
 
 def test_a_bad_span_is_refused_before_anything_is_read(api: tuple[Sandbox, SandboxServer]) -> None:
     box, server = api
-    result = CliRunner().invoke(main, ["sync", "--since", "90d"],
-                                env={"REVENIUM_API_URL": server.url})  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["sync", "--since", "90d"], env={"REVENIUM_API_URL": server.url}
+    )
     assert result.exit_code == 2
     assert "up to 35d" in result.output
     assert box.requests == 0

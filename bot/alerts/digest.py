@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from bot.render.digest import digest_reply
 from bot.reply import Reply
 from revenium.source import MetricsSource
-from rules.digest import ALERT_KINDS, SOON, Extras, digest_figures
+from rules.digest import ALERT_KINDS, NO_EXTRAS, SOON, Extras, digest_figures
 from rules.model import Digest
 from storage import alerts as A
 from storage import budgets as B
@@ -25,7 +25,7 @@ def build_digest(
     local_date: date,
     now: datetime,
     *,
-    extras: Extras = Extras(),
+    extras: Extras = NO_EXTRAS,
     late: bool = False,
 ) -> Reply | None:
     """The digest due on `local_date` (DigestSlot.local_date), covering the local day before

@@ -198,8 +198,9 @@ class Dispatcher:
             found = self.notifier.recent_keys(row.channel, since)
         return found.get(row.key)
 
-    def _failed(self, row: O.OutboxRow, error: DeliveryError, now: datetime,
-                report: DrainReport) -> None:  # fmt: skip
+    def _failed(
+        self, row: O.OutboxRow, error: DeliveryError, now: datetime, report: DrainReport
+    ) -> None:
         first = row.first_attempt_at or now
         if now - first >= GIVE_UP_AFTER or not error.retryable:
             O.give_up(self.db, row.id, str(error))
@@ -209,4 +210,3 @@ class Dispatcher:
         backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, now - first))
         O.retry_at(self.db, row.id, now + backoff, str(error))
         report.retried += 1
-

@@ -69,8 +69,9 @@ class ConsoleNotifier:
     messages: list[ConsoleMessage] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _add(self, channel: str, text: str, blocks: Blocks, key: str | None,
-             thread_ts: str | None = None) -> str:  # fmt: skip
+    def _add(
+        self, channel: str, text: str, blocks: Blocks, key: str | None, thread_ts: str | None = None
+    ) -> str:
         ts = f"{next(self._seq)}.000000"
         self.messages.append(ConsoleMessage(channel, ts, text, key, thread_ts))
         where = f"#{channel}" + (f" (thread {thread_ts})" if thread_ts else "")

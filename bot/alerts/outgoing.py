@@ -68,26 +68,24 @@ def _load(data: dict[str, Any]) -> Message:
     return Message(data.get("text") or "", list(data.get("blocks") or []))
 
 
-def payload(
-    note: Notification, rule: Rule | None = None, budget: Budget | None = None
-) -> Payload:
+def payload(note: Notification, rule: Rule | None = None, budget: Budget | None = None) -> Payload:
     """How a notification is delivered, rendered."""
     kind = note.kind
     if kind is NoteKind.RESOLVED:
         return Resolve(R.resolved(note, rule), R.resolved_reply(note, rule))
     if kind is NoteKind.SOURCE_RECOVERED:
         return Resolve(N.source_recovered(note), N.source_recovered_reply(note))
-    if kind is NoteKind.REMINDER:
-        return ThreadReply(R.reminder(note, rule))
-    if kind is NoteKind.SILENCE_ENDED:
-        return ThreadReply(R.silence_ended(note, rule))
-    if kind is NoteKind.FIRED:
-        return Post(R.fired(note, rule))
-    if kind is NoteKind.MORE:
-        return Post(R.more(note, rule))
+    if kind in _IN_THREAD:
+        return ThreadReply(_IN_THREAD[kind](note, rule))
     if kind in (NoteKind.BUDGET_THRESHOLD, NoteKind.BUDGET_FORECAST):
         return Post(N.budget_message(note, budget))
-    return Post(N.source_failing(note))
+    if kind is NoteKind.SOURCE_FAILING:
+        return Post(N.source_failing(note))
+    return Post(_POSTED[kind](note, rule))
+
+
+_IN_THREAD = {NoteKind.REMINDER: R.reminder, NoteKind.SILENCE_ENDED: R.silence_ended}
+_POSTED = {NoteKind.FIRED: R.fired, NoteKind.MORE: R.more}
 
 
 def outgoing(

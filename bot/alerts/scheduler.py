@@ -18,8 +18,14 @@ STOP_TIMEOUT_S = 10.0
 
 
 class SchedulerThread:
-    def __init__(self, rt: Runtime, notifier: Notifier, *, every_s: float = PASS_EVERY_S,
-                 holder: str = PROCESS_ID) -> None:  # fmt: skip
+    def __init__(
+        self,
+        rt: Runtime,
+        notifier: Notifier,
+        *,
+        every_s: float = PASS_EVERY_S,
+        holder: str = PROCESS_ID,
+    ) -> None:
         self.rt, self.notifier, self.every_s, self.holder = rt, notifier, every_s, holder
         self.passes = 0
         self._stop = threading.Event()
@@ -50,8 +56,14 @@ class SchedulerThread:
 
     def _pass(self) -> None:
         try:
-            run_pass(self.rt, self.notifier, self.rt.clock.now(), holder=self.holder,
-                     sleep=self._wait, keep_going=lambda: not self._stop.is_set())  # fmt: skip
+            run_pass(
+                self.rt,
+                self.notifier,
+                self.rt.clock.now(),
+                holder=self.holder,
+                sleep=self._wait,
+                keep_going=lambda: not self._stop.is_set(),
+            )
         except Exception:  # the thread outlives any one bad pass; the next one retries
             log.exception("scheduler pass failed")
         self.passes += 1

@@ -133,20 +133,32 @@ def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassRepor
         report.queued += _source_health(db, results, failed, now)
 
 
-def _evaluate(rule: Rule, states: Mapping[Group, InstanceState], cache: SourceCache,
-              silences: list[Silence], at: datetime) -> EvaluationResult | None:  # fmt: skip
+def _evaluate(
+    rule: Rule,
+    states: Mapping[Group, InstanceState],
+    cache: SourceCache,
+    silences: list[Silence],
+    at: datetime,
+) -> EvaluationResult | None:
     """One rule; a bug in one rule must not silence the other 999 (it is logged, not stored,
     so the rule is tried again next pass)."""
     try:
-        return run_rule(rule, states, cache.fetch(rule.by), silences, at,
-                        contributors=cache.contributors(rule.by))  # fmt: skip
+        return run_rule(
+            rule,
+            states,
+            cache.fetch(rule.by),
+            silences,
+            at,
+            contributors=cache.contributors(rule.by),
+        )
     except Exception:
         log.exception("evaluating rule %r failed", rule.name)
         return None
 
 
-def _source_health(db: Database, results: Sequence[EvaluationResult], failed: set[str],
-                   now: datetime) -> int:  # fmt: skip
+def _source_health(
+    db: Database, results: Sequence[EvaluationResult], failed: set[str], now: datetime
+) -> int:
     """One "failing" message per channel whose rules failed; "answers again" to the same."""
     stored = A.get_meta(db, HEALTH) or {}
     health = SourceHealth.from_dict(stored.get("health") or {})
@@ -172,13 +184,21 @@ def announce_silences(db: Database, now: datetime, report: PassReport) -> None:
         for group, st in states.get(rule.name, {}).items():
             if not (st.is_open and st.notified and silence.covers(rule.name, group)):
                 continue
-            thread = Notification(NoteKind.REMINDER, rule.name, "", now, group=group,
-                                  fired_at=st.fired_at).thread_key  # fmt: skip
+            thread = Notification(
+                NoteKind.REMINDER, rule.name, "", now, group=group, fired_at=st.fired_at
+            ).thread_key
             key = json.dumps(["silenced", stored.id, group])
             body = ThreadReply(silenced(silence, rule.tz))
             out.append(
-                message_row(key, rule.channel, body, thread=thread, kind="silenced",
-                            subject=rule.name, at=now)  # fmt: skip
+                message_row(
+                    key,
+                    rule.channel,
+                    body,
+                    thread=thread,
+                    kind="silenced",
+                    subject=rule.name,
+                    at=now,
+                )
             )
     report.queued += S.mark_announced(db, [s.id for s in fresh], out, now)
 
@@ -191,8 +211,9 @@ def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassRep
     positions: dict[str, str] = A.get_meta(db, BUDGET_POSITIONS) or {}
     for budget in BG.list_budgets(db):
         last = positions.get(budget.name)
-        slot = catch_up(datetime.fromisoformat(last) if last else None, BUDGET_EVERY, now,
-                        budget.tz)  # fmt: skip
+        slot = catch_up(
+            datetime.fromisoformat(last) if last else None, BUDGET_EVERY, now, budget.tz
+        )
         if slot is None:
             continue
         try:
@@ -209,10 +230,14 @@ def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassRep
         notes = budget_notifications(budget, events, slot)
         out = [outgoing(n, budget=budget) for n in notes if n.channel]
         report.queued += BG.commit_budget(
-            db, budget.name, start, now=now, outgoing=out,
+            db,
+            budget.name,
+            start,
+            now=now,
+            outgoing=out,
             latched=latched.union(*(e.latches for e in events)),
             forecast_sent=forecast_sent or any(e.kind == "forecast" for e in events),
-        )  # fmt: skip
+        )
     A.set_meta(db, BUDGET_POSITIONS, positions)
 
 
@@ -234,22 +259,40 @@ def run_digests(rt: Runtime, now: datetime, report: PassReport) -> None:
     for digest in D.list_digests(db):
         kind = D.digest_kind(digest)
         last = D.digest_last_posted(db, digest.channel, kind)
-        slot = digest_due(digest.at, digest.tz, now, last, digest.created_at,
-                          weekday=digest.weekday, post_at=partial(post_time, digest))  # fmt: skip
+        slot = digest_due(
+            digest.at,
+            digest.tz,
+            now,
+            last,
+            digest.created_at,
+            weekday=digest.weekday,
+            post_at=partial(post_time, digest),
+        )
         if slot is None:
             continue
         try:
             extras = digest_extras(db, digest.channel, now)
-            reply = build_digest(rt.source, digest, slot.local_date, now, extras=extras,
-                                 late=slot.late)  # fmt: skip
+            reply = build_digest(
+                rt.source, digest, slot.local_date, now, extras=extras, late=slot.late
+            )
         except (*SOURCE_ERRORS, sqlite3.Error):
             continue  # tried again next pass; the date is not marked
         key = json.dumps(["digest", digest.channel, kind, slot.local_date.isoformat()])
         out = []
         if reply is not None:
             body = Post(Message(reply.text, reply.blocks))
-            out.append(message_row(key, digest.channel, body, thread=None, kind="digest",
-                                   subject=f"digest {kind}", at=now))  # fmt: skip
-        report.queued += D.commit_digest(db, digest.channel, kind, slot.local_date,
-                                         outgoing=out, now=now)  # fmt: skip
+            out.append(
+                message_row(
+                    key,
+                    digest.channel,
+                    body,
+                    thread=None,
+                    kind="digest",
+                    subject=f"digest {kind}",
+                    at=now,
+                )
+            )
+        report.queued += D.commit_digest(
+            db, digest.channel, kind, slot.local_date, outgoing=out, now=now
+        )
         report.digests += len(out)

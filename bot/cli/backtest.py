@@ -40,7 +40,9 @@ def replay(rule: Rule, source: MetricsSource, start: datetime, end: datetime) ->
 
 def report(rule: Rule, replayed: list[Replayed], start: datetime, end: datetime) -> str:
     """Every message it would have sent, when, then a one-line tally."""
-    lines = [f"Backtest of `{rule.name}` from {_local(start, rule)} to {_local(end, rule)} ({rule.tz}):"]
+    lines = [
+        f"Backtest of `{rule.name}` from {_local(start, rule)} to {_local(end, rule)} ({rule.tz}):"
+    ]
     for item in replayed:
         lines.append(f"{_local(item.at, rule)}  {item.note.kind.value:<15} {item.headline}")
     fired = sum(1 for r in replayed if r.note.kind is NoteKind.FIRED)
@@ -51,7 +53,9 @@ def report(rule: Rule, replayed: list[Replayed], start: datetime, end: datetime)
     return "\n".join(lines)
 
 
-def report_json(rule: Rule, replayed: list[Replayed], start: datetime, end: datetime) -> dict[str, Any]:
+def report_json(
+    rule: Rule, replayed: list[Replayed], start: datetime, end: datetime
+) -> dict[str, Any]:
     """CONTRACT.md §2: the episodes, so a rules file can be backtested in CI."""
     return {
         "rule": rule.name,

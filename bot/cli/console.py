@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -80,7 +81,7 @@ def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
             text = text[len("/imgmetrics") :].strip()
         if not text and not interactive:
             continue
-        answer = attempt(lambda: handle(local_channels(text), ctx, rt))
+        answer = attempt(partial(handle, local_channels(text), ctx, rt))
         if isinstance(answer, Failure):
             out.write(answer.shown + "\n")
         else:

@@ -22,7 +22,7 @@ from bot.alerts.scheduler import SchedulerThread
 from bot.cli.alerts import rules, tick
 from bot.cli.common import clock_from, failing_cleanly, load_settings
 from bot.cli.console import SyncProgress, run_console
-from bot.cli.wiring import build_runtime
+from bot.cli.wiring import build_runtime, notifier_for
 from bot.commands.router import execute
 from bot.errors import ConfigError
 from bot.grammar.command import parse
@@ -81,7 +81,6 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
 def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
     """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
     # Bolt, uvicorn and the Slack clients load here: start-up cost every other command spares.
-    from bot.cli.wiring import notifier_for
     from bot.slack.serve import checked_app, serve_http, serve_socket
     from bot.slack.workers import Workers
 
@@ -144,6 +143,7 @@ def _console_with_scheduler(runtime: Runtime) -> None:
 )
 def sync(since: str) -> None:
     """Read recent records into the local mirror now, with a progress bar."""
+    # start-up cost: rich's progress bars load for this command only
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     try:
@@ -238,5 +238,3 @@ def demo(seed: int, days: int, per_day: int) -> None:
         )
         click.echo(f"Sandbox API at {server.url}", err=True)
         _console_with_scheduler(build_runtime(settings, clock, progress=SyncProgress()))
-
-

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from bot.reply import Context
+from bot.runtime import Runtime
 from storage.audit import audit
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,15 @@ def preview(channel: str, call: Call) -> Reply:
 def next_post(digest: Digest, last_posted: date | None, now: datetime) -> datetime | None:
     """When the digest posts next: now, if one is due and not yet posted; else its next time."""
     ready = partial(post_time, digest)
-    due = digest_due(digest.at, digest.tz, now, last_posted, digest.created_at,
-                     weekday=digest.weekday, post_at=ready)  # fmt: skip
+    due = digest_due(
+        digest.at,
+        digest.tz,
+        now,
+        last_posted,
+        digest.created_at,
+        weekday=digest.weekday,
+        post_at=ready,
+    )
     if due is not None:
         return now
     today = now.astimezone(ZoneInfo(digest.tz)).date()

@@ -45,9 +45,12 @@ def summary(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     if cmd.query.group_by:
         return grouped(cmd, source, now)
     return render.summary_reply(
-        cmd.query, source.summary(cmd.query),
-        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
-    )  # fmt: skip
+        cmd.query,
+        source.summary(cmd.query),
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+    )
 
 
 def grouped(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
@@ -56,18 +59,28 @@ def grouped(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
         raise UsageError("`top` needs a dimension, e.g. `top model` or `top agent 5`")
     rows = source.grouped(cmd.query, dimension)
     return render.grouped_reply(
-        cmd.query, dimension, rows, limit=cmd.limit,
-        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
-    )  # fmt: skip
+        cmd.query,
+        dimension,
+        rows,
+        limit=cmd.limit,
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+    )
 
 
 def list_records(cmd: Command, source: MetricsSource, now: datetime, offset: int = 0) -> Reply:
     page = source.records(cmd.query, limit=LIST_PAGE + 1, offset=offset)
     return render.records_reply(
-        cmd.query, page[:LIST_PAGE], offset=offset, page_size=LIST_PAGE,
-        has_more=len(page) > LIST_PAGE, query_text=format_query(cmd.query),
-        as_of=freshness(source, now), share=cmd.share,
-    )  # fmt: skip
+        cmd.query,
+        page[:LIST_PAGE],
+        offset=offset,
+        page_size=LIST_PAGE,
+        has_more=len(page) > LIST_PAGE,
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+    )
 
 
 def show(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
@@ -85,18 +98,26 @@ def errors(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     total = source.summary(cmd.query)
     rows = [(v, s) for v, s in source.grouped(cmd.query, ERROR_REASON) if v]
     return render.errors_reply(
-        cmd.query, total, rows,
-        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
-    )  # fmt: skip
+        cmd.query,
+        total,
+        rows,
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+    )
 
 
 def trend(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     bucket: Bucket = "day" if cmd.interval == "day" else "hour"
     series = source.series(cmd.query, bucket, cmd.tz)
     reply = render.trend_reply(
-        cmd.query, bucket, series,
-        query_text=format_query(cmd.query), as_of=freshness(source, now), share=cmd.share,
-    )  # fmt: skip
+        cmd.query,
+        bucket,
+        series,
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+    )
     from bot.render.chart import trend_png  # matplotlib is slow to import: only when charting
 
     png = trend_png(series, bucket, cmd.tz, title=reply.blocks[0]["text"]["text"])
@@ -119,8 +140,9 @@ def export(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     text = f"Exported {fmt.count(rows)} records to a CSV in your DMs{capped}."
     window = render.window_data(cmd.query)
     blocks = [section(text), render.footer(cmd.query, freshness(source, now))]
-    file = Attachment("imgmetrics-export.csv", out.getvalue().encode(), "imgmetrics export",
-                      to_dm=True)  # fmt: skip
+    file = Attachment(
+        "imgmetrics-export.csv", out.getvalue().encode(), "imgmetrics export", to_dm=True
+    )
     return Reply(text=text, blocks=blocks, data={"rows": rows, **window}, files=(file,))
 
 

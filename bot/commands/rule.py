@@ -35,11 +35,16 @@ def add_rule(action: AddRule, call: Call) -> Reply:
         raise UsageError(msg.name_taken(rule.name, "budget"))
     old = A.get_rule(db, rule.name)
     reset = old is not None and not old.keeps_instances(rule)
-    resolves = [] if old is None or not reset else [
-        outgoing(n, rule=old)
-        for n in retire(old, A.load_states(db, rule.name), call.now, call.ctx.user,
-                        cause=Cause.EDITED)
-    ]  # fmt: skip
+    resolves = (
+        []
+        if old is None or not reset
+        else [
+            outgoing(n, rule=old)
+            for n in retire(
+                old, A.load_states(db, rule.name), call.now, call.ctx.user, cause=Cause.EDITED
+            )
+        ]
+    )
     A.save_rule(db, rule, call.now, reset=reset, outgoing=resolves)
     note(call, "rule add" if old is None else "rule edit", rule.name)
     return RR.rule_card(rule, card_backtest(rule, call), mark="✅" if old is None else "✏️")
@@ -80,11 +85,14 @@ def rule_verb(action: RuleVerb, call: Call) -> Reply:
 
 def delete(name: str, call: Call) -> Reply:
     rule = A.get_rule(call.db, name)
-    resolves = [] if rule is None else [
-        outgoing(n, rule=rule)
-        for n in retire(rule, A.load_states(call.db, name), call.now,
-                        call.ctx.user)
-    ]  # fmt: skip
+    resolves = (
+        []
+        if rule is None
+        else [
+            outgoing(n, rule=rule)
+            for n in retire(rule, A.load_states(call.db, name), call.now, call.ctx.user)
+        ]
+    )
     if A.delete_rule(call.db, name, outgoing=resolves, now=call.now):
         note(call, "rule delete", name)
         return CR.done_reply(msg.deleted("Rule", name))

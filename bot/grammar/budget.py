@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words as words
+from bot.grammar import words
 from bot.grammar.actions import Action, BudgetVerb, ListRules, SetBudget, Where
 from bot.grammar.filters import parse_filters
 from bot.grammar.options import channel_option, query_only

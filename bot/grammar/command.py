@@ -44,8 +44,14 @@ SPEND = ("cost", "spend")
 HOURLY_UP_TO = timedelta(hours=48)  # trend steps by hour up to this window length, else by day
 _QUERY_WORDS = ("today", "yesterday", "this", "last", "past", "since", "from", "by", "tz")
 _GUESS_WORDS = (
-    *_QUERY_WORDS, "this week", "this month", "last week", "last month", SHARE, *VERBS,
-)  # fmt: skip
+    *_QUERY_WORDS,
+    "this week",
+    "this month",
+    "last week",
+    "last month",
+    SHARE,
+    *VERBS,
+)
 
 
 @dataclass(frozen=True)

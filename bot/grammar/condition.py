@@ -12,7 +12,7 @@ from typing import Literal, cast
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words as words
+from bot.grammar import words
 from bot.grammar.filters import COMPARISON
 from bot.grammar.suggest import closest
 from bot.grammar.tokens import Token

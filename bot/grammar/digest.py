@@ -13,7 +13,7 @@ from typing import Literal
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words as words
+from bot.grammar import words
 from bot.grammar.actions import Action, DigestVerb, SetDigest, Where
 from bot.grammar.filters import parse_filters
 from bot.grammar.options import channel_option, query_only

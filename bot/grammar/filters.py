@@ -32,8 +32,14 @@ _STRICT_OPS: dict[str, Op] = {">": ">", "<": "<"}
 _TZ = "tz"
 RANK_WORDS = ("cost", "spend")  # what `top` ranks by: `top agent by cost`
 _SORT = "sort"
-_INTERVALS = {"hour": "hour", "hours": "hour", "hourly": "hour",
-              "day": "day", "days": "day", "daily": "day"}  # fmt: skip
+_INTERVALS = {
+    "hour": "hour",
+    "hours": "hour",
+    "hourly": "hour",
+    "day": "day",
+    "days": "day",
+    "daily": "day",
+}
 
 # Words usable with > >= < <=: the table's comparison words, plus the record fields they read.
 COMPARE_WORDS: dict[str, tuple[P.Param, P.Param]] = {
@@ -43,8 +49,9 @@ COMPARE_WORDS: dict[str, tuple[P.Param, P.Param]] = {
 FRIENDLY_COMPARISONS = tuple(P.COMPARISONS)
 # `by` / `top` dimensions: every FILTER-role key or alias, lower-cased.
 DIMENSIONS: dict[str, P.Param] = {k: p for k, p in P.KEYS.items() if p.role is P.Role.FILTER}
-DIMENSION_NAMES = tuple(p.aliases[0] if p.aliases else p.name for p in P.FILTERS
-                        if p.role is P.Role.FILTER)  # fmt: skip
+DIMENSION_NAMES = tuple(
+    p.aliases[0] if p.aliases else p.name for p in P.FILTERS if p.role is P.Role.FILTER
+)
 KEY_SPELLINGS = (
     *(k for p in P.PARAMS if p.name.lower() in P.KEYS for k in (p.name, *p.aliases)),
     _SORT,

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words as words
+from bot.grammar import words
 from bot.grammar.condition import METRIC_NAMES, Condition, threshold
 from bot.grammar.filters import COMPARISON
 from bot.grammar.parts import FilterParts

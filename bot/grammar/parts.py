@@ -113,8 +113,14 @@ class Parts:
         for low in self.bounds.values():
             if low.param.role is not P.Role.MIN:
                 continue
-            high = next((b for b in self.bounds.values() if b.param.role is P.Role.MAX
-                         and b.param.field == low.param.field), None)  # fmt: skip
+            high = next(
+                (
+                    b
+                    for b in self.bounds.values()
+                    if b.param.role is P.Role.MAX and b.param.field == low.param.field
+                ),
+                None,
+            )
             if high is None:
                 continue
             touching = low.value == high.value and low.param.kind is P.Kind.NUMBER

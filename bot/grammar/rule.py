@@ -1,10 +1,10 @@
 """The grammar of `rule …` (CONTRACT.md §4); bot/grammar/configure.py routes to it.
 
-    rule add NAME when METRIC OP VALUE per SPAN [min N] [by DIM] [FILTER...] [every 5m]
-             [for N] [recover below X] [settle 5m] [remind 4h|off] [max N] [tz Z] [in #ch]
-    rule add NAME when METRIC rises|falls N% vs last week [per 1d] [min-volume N] ...
-    rule list | show NAME | delete NAME | pause NAME | resume NAME | test NAME
-    rule backtest NAME [last 30d]
+rule add NAME when METRIC OP VALUE per SPAN [min N] [by DIM] [FILTER...] [every 5m]
+         [for N] [recover below X] [settle 5m] [remind 4h|off] [max N] [tz Z] [in #ch]
+rule add NAME when METRIC rises|falls N% vs last week [per 1d] [min-volume N] ...
+rule list | show NAME | delete NAME | pause NAME | resume NAME | test NAME
+rule backtest NAME [last 30d]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words as words
+from bot.grammar import words
 from bot.grammar.actions import (
     Action,
     AddRule,
@@ -47,7 +47,6 @@ _VERB_ALIASES = {
 DEFAULT_CHANGE_PER = timedelta(days=1)
 DEFAULT_BACKTEST = timedelta(days=14)
 MAX_BACKTEST = timedelta(days=31)
-
 
 
 def parse_rule(tokens: list[Token], where: Where) -> Action:

@@ -17,8 +17,16 @@ TRUE, FALSE = ("yes", "true", "y"), ("no", "false", "n")
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _DURATION = re.compile(r"(-?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)")
-_MS_PER = {"": 1, "ms": 1, "s": 1000, "sec": 1000, "secs": 1000, "m": 60_000, "min": 60_000,
-           "mins": 60_000}  # fmt: skip
+_MS_PER = {
+    "": 1,
+    "ms": 1,
+    "s": 1000,
+    "sec": 1000,
+    "secs": 1000,
+    "m": 60_000,
+    "min": 60_000,
+    "mins": 60_000,
+}
 DURATION_UNITS = tuple(unit for unit in _MS_PER if unit)
 _TRAILING = ",;.!?"
 _DESCRIBE = re.compile(r"(?:Minimum|Maximum) (.*?)(?: in (?:USD|milliseconds))?\.")

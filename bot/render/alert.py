@@ -17,6 +17,7 @@ from bot.render import blocks as B
 from bot.render import fmt
 from bot.render.blocks import Message
 from bot.render.fmt import lasted, user
+from bot.render.terminal import mrkdwn_to_text
 from revenium import params as P
 from revenium.query import Query
 from rules.model import Metric, Rule
@@ -221,8 +222,11 @@ def _figures(note: Notification) -> list[str]:
         parts.append(f"Window {fmt.window_span(note.window)}")
     s = note.summary
     if s is not None:
-        parts += [f"{fmt.money(s.cost)}", f"{fmt.count(s.images)} images",
-                  f"error rate {fmt.percent(s.error_rate)}"]  # fmt: skip
+        parts += [
+            f"{fmt.money(s.cost)}",
+            f"{fmt.count(s.images)} images",
+            f"error rate {fmt.percent(s.error_rate)}",
+        ]
     return [" · ".join(parts)] if parts else []
 
 
@@ -238,6 +242,4 @@ def _tz(note: Notification, rule: Rule | None) -> str:
 
 def _plain_dates(text: str) -> str:
     """Top-level text: Slack dates read as their fallbacks (notifications show them raw)."""
-    from bot.render.terminal import mrkdwn_to_text
-
     return B.escape(mrkdwn_to_text(_STRUCK.sub(r"\1", text)))

@@ -30,8 +30,14 @@ def _reply(blocks: list[Block], data: dict[str, Any], share: bool) -> Reply:
 def window_data(query: Query) -> dict[str, Any]:
     if query.window is None:
         return {}
-    return {"window": {"start": query.window.start.isoformat(), "end": query.window.end.isoformat(),
-                       "tz": query.window.tz, "label": query.window.label}}  # fmt: skip
+    return {
+        "window": {
+            "start": query.window.start.isoformat(),
+            "end": query.window.end.isoformat(),
+            "tz": query.window.tz,
+            "label": query.window.label,
+        }
+    }
 
 
 def footer(query: Query, as_of: str) -> Block:
@@ -86,9 +92,15 @@ def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:
 
 
 def grouped_reply(
-    query: Query, dimension: str, rows: Sequence[tuple[Any, Summary]], *,
-    limit: int | None, query_text: str, as_of: str, share: bool,
-) -> Reply:  # fmt: skip
+    query: Query,
+    dimension: str,
+    rows: Sequence[tuple[Any, Summary]],
+    *,
+    limit: int | None,
+    query_text: str,
+    as_of: str,
+    share: bool,
+) -> Reply:
     shown = list(rows[: limit or ROW_LIMIT])
     rest = rows[len(shown) :]
     total = sum(s.cost for _, s in rows)
@@ -123,9 +135,16 @@ def record_line(r: Record) -> str:
 
 
 def records_reply(
-    query: Query, records: list[Record], *, offset: int, page_size: int, has_more: bool,
-    query_text: str, as_of: str, share: bool,
-) -> Reply:  # fmt: skip
+    query: Query,
+    records: list[Record],
+    *,
+    offset: int,
+    page_size: int,
+    has_more: bool,
+    query_text: str,
+    as_of: str,
+    share: bool,
+) -> Reply:
     first, last = offset + 1, offset + len(records)
     blocks = [
         header(f"Records {first}–{last}" if records else "No matching records"),
@@ -138,11 +157,28 @@ def records_reply(
 
 
 RECORD_FIELDS = (
-    "requestTime", "model", "provider", "modelSource", "operationSubtype", "totalCost",
-    "requestedImageCount", "actualImageCount", "requestDuration", "resolution", "quality",
-    "style", "format", "environment", "agent", "errorReason", "traceId", "transactionId",
-    "subscriberEmail", "organization.label", "product.id",
-)  # fmt: skip
+    "requestTime",
+    "model",
+    "provider",
+    "modelSource",
+    "operationSubtype",
+    "totalCost",
+    "requestedImageCount",
+    "actualImageCount",
+    "requestDuration",
+    "resolution",
+    "quality",
+    "style",
+    "format",
+    "environment",
+    "agent",
+    "errorReason",
+    "traceId",
+    "transactionId",
+    "subscriberEmail",
+    "organization.label",
+    "product.id",
+)
 
 
 def record_reply(record: Record, *, share: bool) -> Reply:
@@ -157,9 +193,14 @@ def record_reply(record: Record, *, share: bool) -> Reply:
 
 
 def errors_reply(
-    query: Query, total: Summary, rows: Sequence[tuple[Any, Summary]], *,
-    query_text: str, as_of: str, share: bool,
-) -> Reply:  # fmt: skip
+    query: Query,
+    total: Summary,
+    rows: Sequence[tuple[Any, Summary]],
+    *,
+    query_text: str,
+    as_of: str,
+    share: bool,
+) -> Reply:
     label = query.window.label if query.window else ""
     lines = [
         f"{i}. *{escape(reason)}* — {fmt.count(s.requests)} errors · "
@@ -189,9 +230,14 @@ def errors_reply(
 
 
 def trend_reply(
-    query: Query, interval: str, series: Sequence[tuple[datetime, Summary]], *,
-    query_text: str, as_of: str, share: bool,
-) -> Reply:  # fmt: skip
+    query: Query,
+    interval: str,
+    series: Sequence[tuple[datetime, Summary]],
+    *,
+    query_text: str,
+    as_of: str,
+    share: bool,
+) -> Reply:
     costs = [s.cost for _, s in series]
     label = query.window.label if query.window else ""
     tz = query.window.tz if query.window else "UTC"

@@ -32,7 +32,6 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
-
 def escape(text: object) -> str:
     """Escape Slack's three control characters in untrusted text."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

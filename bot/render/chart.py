@@ -17,8 +17,9 @@ from matplotlib.dates import date2num
 from revenium.figures import Summary
 
 
-def trend_png(series: Sequence[tuple[datetime, Summary]], bucket: str, tz: str, *,
-              title: str) -> bytes:  # fmt: skip
+def trend_png(
+    series: Sequence[tuple[datetime, Summary]], bucket: str, tz: str, *, title: str
+) -> bytes:
     zone = ZoneInfo(tz)
     xs = [date2num(t.astimezone(zone).replace(tzinfo=None)) for t, _ in series]  # type: ignore[no-untyped-call]
     ys = [s.cost for _, s in series]

@@ -60,8 +60,11 @@ def filter_line(p: P.Param) -> str:
 
 
 def filters_text() -> str:
-    return "\n".join(filter_line(p) for p in P.PARAMS if p.role is not P.Role.TEAM
-                     and p.role is not P.Role.PAGING)  # fmt: skip
+    return "\n".join(
+        filter_line(p)
+        for p in P.PARAMS
+        if p.role is not P.Role.TEAM and p.role is not P.Role.PAGING
+    )
 
 
 def help_reply(topic: str | None) -> Reply:

@@ -80,7 +80,9 @@ def condition_text(rule: Rule) -> str:
             f"{_WATCHES[base.metric]} {where} {moved} by at least {limit}{group} against "
             f"the same span {short(base.shift)} earlier{guard}"
         )
-    sample = f" (with at least {rule.min_samples} requests)" if rule.kind is Metric.ERROR_RATE else ""
+    sample = (
+        f" (with at least {rule.min_samples} requests)" if rule.kind is Metric.ERROR_RATE else ""
+    )
     return f"{_WATCHES[rule.kind]} {where} {_OPS[rule.op]} {limit}{group}{sample}"
 
 

@@ -46,8 +46,9 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         logger=logging.getLogger("slack_bolt.App"),
     )
 
-    def answer(text: str, ctx: Context, respond: Respond, *, offset: int = 0,
-               replace: bool = False) -> None:  # fmt: skip
+    def answer(
+        text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
+    ) -> None:
         def work() -> None:
             reply = attempt(lambda: handle(text, ctx, rt, offset=offset))
             deliver(reply, respond, client, ctx, replace=replace)

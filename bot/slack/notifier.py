@@ -24,9 +24,13 @@ class SlackNotifier:
 
     def post(self, channel: str, text: str, blocks: Blocks, key: str) -> str:
         answer = self._call(
-            "chat_postMessage", channel=channel, text=text, blocks=list(blocks),
-            metadata=metadata(key), unfurl_links=False,
-        )  # fmt: skip
+            "chat_postMessage",
+            channel=channel,
+            text=text,
+            blocks=list(blocks),
+            metadata=metadata(key),
+            unfurl_links=False,
+        )
         return str(answer["ts"])
 
     def update(self, channel: str, ts: str, text: str, blocks: Blocks) -> None:
@@ -34,17 +38,25 @@ class SlackNotifier:
 
     def reply(self, channel: str, thread_ts: str, text: str, blocks: Blocks, key: str) -> str:
         answer = self._call(
-            "chat_postMessage", channel=channel, thread_ts=thread_ts, text=text,
-            blocks=list(blocks), metadata=metadata(key),
-        )  # fmt: skip
+            "chat_postMessage",
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            blocks=list(blocks),
+            metadata=metadata(key),
+        )
         return str(answer["ts"])
 
     def recent_keys(
         self, channel: str, oldest: datetime, thread_ts: str | None = None
     ) -> dict[str, str]:
         method = "conversations_history" if thread_ts is None else "conversations_replies"
-        args: dict[str, Any] = {"channel": channel, "oldest": f"{oldest.timestamp():.6f}",
-                                "include_all_metadata": True, "limit": 200}  # fmt: skip
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{oldest.timestamp():.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
         if thread_ts is not None:
             args["ts"] = thread_ts
         found: dict[str, str] = {}

@@ -78,21 +78,42 @@ _NONE: Weighted = ((None, 1),)
 
 def _imagen(provider: str, name: str, weight: float, price: float, high: float) -> Model:
     return Model(
-        provider, name, weight, ((provider, 1),), _SQUARE_AND_WIDE,
-        (("standard", 80), ("high", 20)), _NONE, (("png", 70), ("jpeg", 30)),
-        lambda _r, q: high if q == "high" else price, 8_000, 4, 0.0,
+        provider,
+        name,
+        weight,
+        ((provider, 1),),
+        _SQUARE_AND_WIDE,
+        (("standard", 80), ("high", 20)),
+        _NONE,
+        (("png", 70), ("jpeg", 30)),
+        lambda _r, q: high if q == "high" else price,
+        8_000,
+        4,
+        0.0,
         (("generation", 80), ("edit", 10), ("upscale", 6), ("inpainting", 4)),
-    )  # fmt: skip
+    )
 
 
 def _fal(name: str, weight: float, price: float, base_ms: float) -> Model:
     return Model(
-        "fal_ai", name, weight, (("FAL_AI", 1),), _SQUARE_AND_WIDE, _NONE, _NONE, _FAL_FORMATS,
-        lambda _r, _q: price, base_ms, 4, 0.0,
+        "fal_ai",
+        name,
+        weight,
+        (("FAL_AI", 1),),
+        _SQUARE_AND_WIDE,
+        _NONE,
+        _NONE,
+        _FAL_FORMATS,
+        lambda _r, _q: price,
+        base_ms,
+        4,
+        0.0,
         (("generation", 85), ("edit", 8), ("inpainting", 4), ("upscale", 3)),
-    )  # fmt: skip
+    )
 
 
+# One row per model: its provider, weight, options, price and latency side by side.
+# fmt: off
 MODELS = (
     Model("OPENAI", "dall-e-3", 30, (("OPENAI", 70), ("LITELLM", 30)),
           (("1024x1024", 75), ("1792x1024", 15), ("1024x1792", 10)),
@@ -115,4 +136,5 @@ MODELS = (
     _fal("flux-pro", 10, 0.05, 6_000),
     _fal("flux-schnell", 8, 0.016, 2_500),
     _fal("sdxl", 4, 0.02, 4_000),
-)  # fmt: skip
+)
+# fmt: on

@@ -171,8 +171,9 @@ class Sandbox:
         response = self._dispatch(request, route, prefix, ident)
         if fault is not None and fault.kind == "malformed":
             body = response.content
-            return httpx.Response(200, content=body[: len(body) // 2] or b"{",
-                                  headers={"Content-Type": JSON})  # fmt: skip
+            return httpx.Response(
+                200, content=body[: len(body) // 2] or b"{", headers={"Content-Type": JSON}
+            )
         return response
 
     def _dispatch(
@@ -199,8 +200,11 @@ class Sandbox:
 
     def _check_team(self, team: str | None) -> None:
         if team is None:
-            raise ApiError(400, f"Required request parameter '{P.TEAM_ID}' for method "
-                                "parameter type String is not present")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Required request parameter '{P.TEAM_ID}' for method "
+                "parameter type String is not present",
+            )
         if not HASHID.fullmatch(team):
             raise ApiError(400, f"Failed to decode hashed Id: {team}")
         if team != self.team_id:
@@ -231,8 +235,12 @@ class Sandbox:
         )
         with self._db_lock:
             total = self._total(sel)
-            rows = [text for (text,) in self._conn.execute(
-                sql, (base + "/", *sel.args, sel.size, sel.page * sel.size))]  # fmt: skip
+            rows = [
+                text
+                for (text,) in self._conn.execute(
+                    sql, (base + "/", *sel.args, sel.size, sel.page * sel.size)
+                )
+            ]
         pages = math.ceil(total / sel.size)
         page = {"size": sel.size, "totalElements": total, "totalPages": pages, "number": sel.page}
         links = _links(base, items, sel.page, sel.size, pages)

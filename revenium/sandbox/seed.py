@@ -33,15 +33,50 @@ T = TypeVar("T")
 
 # Where each column comes from: a constant, the kind (model x options x subtype),
 # the profile (who asked) or the per-request row. Checked against the schema below.
-_CONSTANT = {"resourceType": RESOURCE_TYPE, "operationType": OPERATION_TYPE,
-             "costType": COST_TYPE, "billingUnit": BILLING_UNIT}  # fmt: skip
-_KIND = ("label", "model", "provider", "modelSource", "operationSubtype", "resolution",
-         "quality", "style", "format", "sourceImageProvided")  # fmt: skip
-_PROFILE = ("agent", "organization.id", "organization.label", "product.id", "product.label",
-            "subscriberEmail", "subscriberId", "subscriptionId")  # fmt: skip
-_REQUEST = ("id", "transactionId", "traceId", "traceType", "requestTime", "responseTime",
-            "requestDuration", "totalCost", "errorReason", "environment", "requestedImageCount",
-            "actualImageCount", "revisedPromptProvided", "billingSkipped")  # fmt: skip
+_CONSTANT = {
+    "resourceType": RESOURCE_TYPE,
+    "operationType": OPERATION_TYPE,
+    "costType": COST_TYPE,
+    "billingUnit": BILLING_UNIT,
+}
+_KIND = (
+    "label",
+    "model",
+    "provider",
+    "modelSource",
+    "operationSubtype",
+    "resolution",
+    "quality",
+    "style",
+    "format",
+    "sourceImageProvided",
+)
+_PROFILE = (
+    "agent",
+    "organization.id",
+    "organization.label",
+    "product.id",
+    "product.label",
+    "subscriberEmail",
+    "subscriberId",
+    "subscriptionId",
+)
+_REQUEST = (
+    "id",
+    "transactionId",
+    "traceId",
+    "traceType",
+    "requestTime",
+    "responseTime",
+    "requestDuration",
+    "totalCost",
+    "errorReason",
+    "environment",
+    "requestedImageCount",
+    "actualImageCount",
+    "revisedPromptProvided",
+    "billingSkipped",
+)
 assert sorted([*_CONSTANT, *_KIND, *_PROFILE, *_REQUEST]) == sorted(schema.PATHS)
 
 
@@ -100,8 +135,20 @@ def _variants(kinds: list[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], float
             by_subtype = []
             for subtype, weight in m.subtypes:
                 gen = subtype == "generation"
-                kinds.append((f"{m.name} {subtype}", m.name, m.provider, src, subtype,
-                              res, q, style, fmt, int(not gen)))  # fmt: skip
+                kinds.append(
+                    (
+                        f"{m.name} {subtype}",
+                        m.name,
+                        m.provider,
+                        src,
+                        subtype,
+                        res,
+                        q,
+                        style,
+                        fmt,
+                        int(not gen),
+                    )
+                )
                 by_subtype.append(((len(kinds) - 1, gen), weight))
             price = m.price(res, q)
             slow = 1.4 if q in ("hd", "high") else 1.0
@@ -188,13 +235,25 @@ def _rows(
         t = (i + ((u >> 56) & 3)) >> 2  # a trace spans a few neighbouring requests
         traced = (t * 2_654_435_761) % 100 >= 12
         yield (
-            pairs[a] + pairs[b] + pairs[c] + pairs[d],
-            f"txn_{(tx0 + i * 0x9E3779B97F4A7C15) % 2**64:016x}",
-            f"trace-{(trace0 + t * 0x9E3779B1) % 2**48:012x}" if traced else None,
-            C.TRACE_TYPES[t % 8] if traced else None,
-            clock(req), clock(req + dur), dur, cost, error, env, n, actual,
-            int(gen and (u >> 26) & 255 < cut), int(env == "test" or (u >> 58) == 0),
-        ) + kinds_[kind] + profiles_[profiles[i]]  # fmt: skip
+            (
+                pairs[a] + pairs[b] + pairs[c] + pairs[d],
+                f"txn_{(tx0 + i * 0x9E3779B97F4A7C15) % 2**64:016x}",
+                f"trace-{(trace0 + t * 0x9E3779B1) % 2**48:012x}" if traced else None,
+                C.TRACE_TYPES[t % 8] if traced else None,
+                clock(req),
+                clock(req + dur),
+                dur,
+                cost,
+                error,
+                env,
+                n,
+                actual,
+                int(gen and (u >> 26) & 255 < cut),
+                int(env == "test" or (u >> 58) == 0),
+            )
+            + kinds_[kind]
+            + profiles_[profiles[i]]
+        )
 
 
 def _failure(rng: random.Random, n: int, costs: Sequence[float]) -> tuple[str, int, float, int]:

@@ -28,8 +28,12 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|
 _TRUE = frozenset({"true", "on", "yes", "1"})  # what Spring's String -> Boolean accepts
 _FALSE = frozenset({"false", "off", "no", "0"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_JAVA = {Kind.INT: "java.lang.Long", Kind.NUMBER: "java.math.BigDecimal",
-         Kind.BOOL: "java.lang.Boolean", Kind.DATETIME: "java.time.OffsetDateTime"}  # fmt: skip
+_JAVA = {
+    Kind.INT: "java.lang.Long",
+    Kind.NUMBER: "java.math.BigDecimal",
+    Kind.BOOL: "java.lang.Boolean",
+    Kind.DATETIME: "java.time.OffsetDateTime",
+}
 
 
 @dataclass(frozen=True)
