@@ -36,7 +36,6 @@ from revenium.ratelimit import TokenBucket, shared_bucket
 from revenium.records import Record
 from revenium.secret import Secret, redact_http_logs
 
-DEFAULT_BASE_URL = "https://api.revenium.ai/profitstream"
 API_KEY_HEADER = "x-api-key"
 LIST_PATH = "/v2/api/sources/metrics/ai/images"
 ME_PATH = "/v2/api/users/me"

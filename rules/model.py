@@ -44,9 +44,6 @@ class Metric(StrEnum):
     CHANGE = "change"
 
 
-RATIO_KINDS = frozenset({Metric.ERROR_RATE, Metric.COST_PER_IMAGE})
-
-
 class Period(StrEnum):
     DAY = "day"
     WEEK = "week"  # from Monday

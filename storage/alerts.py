@@ -103,22 +103,6 @@ def list_rules(db: Database) -> list[Rule]:
     return [Rule.from_dict(json.loads(spec)) for (spec,) in rows]
 
 
-@dataclass(frozen=True)
-class RuleInfo:
-    created_at: datetime
-    updated_at: datetime
-    position: datetime | None  # the last schedule slot evaluated
-
-
-def rule_info(db: Database, name: str) -> RuleInfo | None:
-    row = db.conn.execute(
-        "SELECT created_at, updated_at, position FROM alert_rules WHERE name = ?", (name,)
-    ).fetchone()
-    if row is None:
-        return None
-    return RuleInfo(from_us(row[0]), from_us(row[1]), None if row[2] is None else from_us(row[2]))
-
-
 def set_paused(db: Database, name: str, paused: bool, now: datetime) -> bool:
     """Pause or resume; False if there is no such rule."""
     rule = get_rule(db, name)

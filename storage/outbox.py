@@ -269,13 +269,6 @@ def take_lease(db: Database, holder: str, now: datetime, ttl: timedelta) -> bool
         return True
 
 
-def holds_lease(db: Database, holder: str, now: datetime) -> bool:
-    row = db.conn.execute(
-        "SELECT holder, expires_at FROM alert_lease WHERE name = ?", (LEASE,)
-    ).fetchone()
-    return row is not None and row[0] == holder and row[1] > to_us(now)
-
-
 def release_lease(db: Database, holder: str) -> None:
     with write_txn(db):
         db.conn.execute("DELETE FROM alert_lease WHERE name = ? AND holder = ?", (LEASE, holder))

@@ -17,7 +17,7 @@ from bot.grammar.command import Command
 from bot.grammar.query_text import format_query
 from bot.render import answers as render
 from bot.render import fmt
-from bot.render.blocks import section, slack_date
+from bot.render.blocks import reply, section, slack_date
 from bot.render.help import help_reply
 from bot.reply import Attachment, Reply
 from revenium import errors as rev_errors
@@ -95,12 +95,19 @@ def show(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
 
 
 def errors(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    """By reason; `errors by model` (any dimension): the values that erred, most errors first."""
     total = source.summary(cmd.query)
-    rows = [(v, s) for v, s in source.grouped(cmd.query, ERROR_REASON) if v]
+    by = cmd.query.group_by or ERROR_REASON
+    if by == ERROR_REASON:
+        rows = [(v, s) for v, s in source.grouped(cmd.query, by) if v]
+    else:
+        erred = [(v, s) for v, s in source.grouped(cmd.query, by) if s.errors]
+        rows = sorted(erred, key=lambda row: (-row[1].errors, -row[1].wasted_cost))
     return render.errors_reply(
         cmd.query,
         total,
         rows,
+        dimension=by,
         query_text=format_query(cmd.query),
         as_of=freshness(source, now),
         share=cmd.share,
@@ -143,7 +150,7 @@ def export(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     file = Attachment(
         "imgmetrics-export.csv", out.getvalue().encode(), "imgmetrics export", to_dm=True
     )
-    return Reply(text=text, blocks=blocks, data={"rows": rows, **window}, files=(file,))
+    return reply(blocks, {"rows": rows, **window}, lead=1, files=(file,))
 
 
 def _cell(value: object) -> str:
@@ -171,7 +178,4 @@ HANDLERS: dict[str, Handler] = {
 def answer(cmd: Command, source: MetricsSource, now: datetime, *, offset: int = 0) -> Reply:
     if cmd.verb == "list":
         return list_records(cmd, source, now, offset)
-    handler = HANDLERS.get(cmd.verb)
-    if handler is None:
-        raise UsageError(f"`{cmd.verb}` is not available yet in this build.")
-    return handler(cmd, source, now)
+    return HANDLERS[cmd.verb](cmd, source, now)

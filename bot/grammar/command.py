@@ -27,7 +27,7 @@ from bot.grammar.filters import (
 from bot.grammar.parts import FilterParts
 from bot.grammar.query_text import format_query
 from bot.grammar.suggest import closest
-from bot.grammar.tokens import Token, tokenize
+from bot.grammar.tokens import TRAILING, Token, tokenize
 from revenium import params as P
 from revenium import windows as W
 from revenium.query import Query
@@ -111,7 +111,7 @@ def _record_id(tokens: list[Token]) -> str:
         raise UsageError(msg.show_needs_id())
     if len(tokens) > 1:
         raise UsageError(msg.show_extra(tokens[1].raw))
-    return tokens[0].text if tokens[0].literal else tokens[0].text.rstrip(",;.!?")
+    return tokens[0].text if tokens[0].literal else tokens[0].text.rstrip(TRAILING)
 
 
 def _query_command(base: Command, tokens: list[Token], now: datetime) -> Command:

@@ -39,7 +39,6 @@ SPELLED = {  # metrics written as words, as people say them: `error rate > 5%`
     ("wasted", "cost"): "wasted-cost",
 }
 MONEY = frozenset({Metric.COST, Metric.WASTED_COST, Metric.COST_PER_IMAGE})
-COUNTS = frozenset({Metric.ERRORS, Metric.IMAGES, Metric.SHORTFALL})
 MAX_COUNT = 1_000_000_000
 RISE = ("rises", "rise", "grows", "increases", "jumps")
 FALL = ("falls", "fall", "drops", "decreases")

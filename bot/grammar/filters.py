@@ -18,7 +18,7 @@ from bot.grammar import messages as msg
 from bot.grammar import values
 from bot.grammar.parts import Bound, FilterParts, Parts
 from bot.grammar.suggest import closest
-from bot.grammar.tokens import Token
+from bot.grammar.tokens import TRAILING, Token
 from bot.grammar.windows import read_point, take_window
 from revenium import params as P
 from revenium import windows as W
@@ -127,7 +127,7 @@ def take_tz(tokens: Sequence[Token], default: str) -> tuple[str, list[Token]]:
 
 
 def _zone(name: str) -> str:
-    found = W.find_zone(name.rstrip(",;.!?"))
+    found = W.find_zone(name.rstrip(TRAILING))
     if found is None:
         raise UsageError(msg.unknown_zone(name, closest(name, W.zone_names().values())))
     return found
@@ -237,7 +237,7 @@ def _take_sort(tokens: Sequence[Token], i: int, value: str, parts: Parts) -> int
     if not direction and nxt in ("asc", "desc"):
         direction, used = nxt, 2
     field = _sort_field(prop.strip())
-    direction = direction.strip().lower().rstrip(",;.!?") or "asc"
+    direction = direction.strip().lower().rstrip(TRAILING) or "asc"
     if field is None or direction not in ("asc", "desc"):
         candidates = (*SORT_FIELDS.values(), *FRIENDLY_COMPARISONS)
         guess = closest(prop, candidates) if field is None else None

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.grammar.tokens import DASHES, DOUBLE_QUOTES, SINGLE_QUOTES
+from bot.grammar.tokens import DASHES, DOUBLE_QUOTES, SINGLE_QUOTES, TRAILING
 from revenium import params as P
 from revenium import windows as W
 from revenium.query import Op, Query, Strict, Value
 
-_AFTER_CLOSE = ",;.!?"
 _NEEDS_QUOTES = DOUBLE_QUOTES + SINGLE_QUOTES + DASHES + "<>≥≤"
 
 
@@ -56,7 +55,7 @@ def _safe_inside(value: str, family: str) -> bool:
     for i, char in enumerate(value):
         if char in family:
             after = value[i + 1] if i + 1 < len(value) else " "
-            if after.isspace() or after in _AFTER_CLOSE:
+            if after.isspace() or after in TRAILING:
                 return False
     return True
 

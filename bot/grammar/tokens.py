@@ -18,8 +18,11 @@ SINGLE_QUOTES = "'‘’‚"
 DASHES = "–—−"  # en dash, em dash, minus sign
 OPERATORS = (">=", "<=", ">", "<")
 _OP_CHARS = "<>="
-_AFTER_CLOSE = ",;.!?"  # punctuation a closing quote may carry, dropped with it
-_TRAILING = ",;.!?"
+# Punctuation a sentence leaves after a word, in one place. A keyword drops all of it; a
+# number, date or time keeps a period it may end in; a free-text value keeps `.!?` too.
+TRAILING = ",;.!?"
+AFTER_NUMBER = ",;!?"
+AFTER_TEXT = ",;"
 _REF = re.compile(r"<(?:[#@!]|https?:|mailto:)[^<>]*>")
 _ENTITIES = (("&gt;", ">"), ("&lt;", "<"), ("&amp;", "&"))
 
@@ -49,7 +52,7 @@ class Token:
         """Keyword form: lower case, a leading `-`/`—` and trailing punctuation dropped."""
         if self.literal:
             return ""
-        return self.text.lower().lstrip("-").rstrip(_TRAILING)
+        return self.text.lower().lstrip("-").rstrip(TRAILING)
 
 
 def unescape(text: str) -> str:
@@ -98,7 +101,7 @@ def _read(text: str, start: int) -> tuple[Token, int]:
             quote_at = len("".join(buf))
             value = "".join(buf) + text[i + 1 : close]
             end = close + 1
-            while end < len(text) and text[end] in _AFTER_CLOSE:
+            while end < len(text) and text[end] in TRAILING:
                 end += 1
             return Token(value, text[start:end], start, quote_at), end
         buf.append("-" if char in DASHES else _normal_op(char))
@@ -121,7 +124,7 @@ def _closing(text: str, opener: int) -> int | None:
     family = DOUBLE_QUOTES if text[opener] in DOUBLE_QUOTES else SINGLE_QUOTES
     for j in range(opener + 1, len(text)):
         if text[j] in family and (
-            j + 1 == len(text) or text[j + 1].isspace() or text[j + 1] in _AFTER_CLOSE
+            j + 1 == len(text) or text[j + 1].isspace() or text[j + 1] in TRAILING
         ):
             return j
     return None

@@ -10,6 +10,7 @@ import re
 from bot.errors import UsageError
 from bot.grammar import messages as msg
 from bot.grammar.suggest import closest
+from bot.grammar.tokens import AFTER_TEXT, TRAILING
 from revenium.params import Kind, Param, Role
 from revenium.query import Value
 
@@ -28,7 +29,6 @@ _MS_PER = {
     "mins": 60_000,
 }
 DURATION_UNITS = tuple(unit for unit in _MS_PER if unit)
-_TRAILING = ",;.!?"
 _DESCRIBE = re.compile(r"(?:Minimum|Maximum) (.*?)(?: in (?:USD|milliseconds))?\.")
 
 
@@ -68,7 +68,7 @@ def is_number(text: str) -> bool:
 
 def number(param: Param, text: str, token: str) -> float:
     """The number in `text` (USD may carry `$`; durations ms, s or m), in the row's unit."""
-    text = text.strip().rstrip(_TRAILING)
+    text = text.strip().rstrip(TRAILING)
     if param.unit == "ms":
         match = _DURATION.fullmatch(text.lower())
         if match is None:
@@ -108,7 +108,7 @@ def typed(param: Param, text: str, token: str, *, key: str, quoted: bool) -> Val
     if param.kind is Kind.BOOL:
         return boolean(text, token)
     if not quoted:
-        text = text.rstrip(",;")
+        text = text.rstrip(AFTER_TEXT)
     if not text:
         raise UsageError(msg.empty_value(token, key, example(param)))
     if param.max_len is not None and len(text) > param.max_len:
@@ -119,7 +119,7 @@ def typed(param: Param, text: str, token: str, *, key: str, quoted: bool) -> Val
 
 
 def boolean(text: str, token: str) -> bool:
-    word = text.strip().lower().rstrip(_TRAILING)
+    word = text.strip().lower().rstrip(TRAILING)
     if word in TRUE:
         return True
     if word in FALSE:
@@ -130,7 +130,7 @@ def boolean(text: str, token: str) -> bool:
 def choice(param: Param, text: str, token: str) -> str:
     """The canonical spelling of an enum value; `resolution` (open choices) takes any value."""
     by_lower = {c.lower(): c for c in param.choices}
-    for candidate in (text, text.rstrip(_TRAILING)):
+    for candidate in (text, text.rstrip(TRAILING)):
         if candidate.lower() in by_lower:
             return by_lower[candidate.lower()]
     if param.open_choices:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import UsageError
 from bot.grammar import messages as msg
 from bot.grammar import spans
-from bot.grammar.tokens import Token
+from bot.grammar.tokens import AFTER_NUMBER, Token
 from revenium import windows as W
 from revenium.query import Window
 
@@ -23,7 +23,6 @@ _DATE_ONLY = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _LAST = ("last", "past")
 _TO = ("to", "until", "till")
 _TO_SIGNS = ("-", "→")
-_PUNCT = ",;!?"
 
 
 def phrase_of(tokens: Sequence[Token], start: int, used: int) -> str:
@@ -59,9 +58,9 @@ def read_point(
     """A DATE, DATE TIME or ISO date-time at tokens[j]: (instant, tokens used)."""
     if j >= len(tokens):
         raise UsageError(msg.needs_date(phrase))
-    text = tokens[j].text.rstrip(_PUNCT)
+    text = tokens[j].text.rstrip(AFTER_NUMBER)
     used = 1
-    nxt = tokens[j + 1].text.rstrip(_PUNCT) if j + 1 < len(tokens) else ""
+    nxt = tokens[j + 1].text.rstrip(AFTER_NUMBER) if j + 1 < len(tokens) else ""
     if _DATE_ONLY.fullmatch(text) and _TIME.fullmatch(nxt):
         hour, rest = nxt.split(":", 1)
         text = f"{text.replace('/', '-')}T{int(hour):02d}:{rest}"

@@ -16,7 +16,7 @@ from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
 from bot.grammar import spans
 from bot.grammar.suggest import closest
-from bot.grammar.tokens import Token
+from bot.grammar.tokens import AFTER_NUMBER, TRAILING, Token
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _AMOUNT = re.compile(r"\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?|\$?\.\d+")
@@ -37,7 +37,7 @@ def name(tokens: Sequence[Token], i: int, what: str, example: str) -> str:
     """A rule or budget name: lower-case letters, digits, `-` and `_`, up to 63 characters."""
     if i >= len(tokens):
         raise UsageError(msg.needs_name(what, example))
-    text = tokens[i].text.strip().lower().rstrip(",;.!?")
+    text = tokens[i].text.strip().lower().rstrip(TRAILING)
     if not NAME.fullmatch(text):
         raise UsageError(msg.bad_name(tokens[i].raw, what))
     return text
@@ -57,7 +57,7 @@ def span(
 
 def amount(token: Token, what: str) -> float:
     """Dollars: `500`, `$500`, `$1,250.50`."""
-    text = token.text.strip().rstrip(",;!?")
+    text = token.text.strip().rstrip(AFTER_NUMBER)
     text = text[:-1] if text.endswith(".") else text  # end of a sentence
     if not _AMOUNT.fullmatch(text):
         raise UsageError(msg.not_an_amount(token.raw, what))
@@ -73,7 +73,7 @@ def count(token: Token, what: str, low: int, high: int) -> int:
 
 def percent(token: Token, what: str, *, need_sign: bool) -> float:
     """`5%` -> 5.0 (a percentage, not a fraction); `5` too unless `need_sign`."""
-    text = token.text.strip().rstrip(",;!?")
+    text = token.text.strip().rstrip(AFTER_NUMBER)
     match = _PERCENT.fullmatch(text)
     if match is None or (need_sign and not text.endswith("%")):
         raise UsageError(msg.not_a_percent(token.raw, what))
@@ -110,7 +110,7 @@ def weekday(token: Token) -> int:
 
 def channel(token: Token) -> str:
     """`<#C123|name>` (what Slack sends for a picked channel) or `#C123`: the channel id."""
-    text = token.text.strip().rstrip(",;.!?")
+    text = token.text.strip().rstrip(TRAILING)
     match = _CHANNEL_REF.fullmatch(text) or _CHANNEL_ID.fullmatch(text)
     if match is None:
         raise UsageError(msg.bad_channel(token.raw))

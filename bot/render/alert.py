@@ -199,8 +199,12 @@ def _measured(note: Notification, rule: Rule | None) -> str:
 
 def fmt_shift(rule: Rule) -> str:
     assert rule.baseline is not None
-    days = rule.baseline.shift / timedelta(days=1)
-    return "last week" if days == 7 else f"{days:g} days before"
+    shift = rule.baseline.shift
+    if shift == timedelta(days=7):
+        return "last week"
+    if shift == timedelta(days=1):
+        return "the day before"
+    return f"the {fmt.spoken(shift)} before"
 
 
 def _recovers(note: Notification, rule: Rule | None) -> str:
@@ -224,7 +228,7 @@ def _figures(note: Notification) -> list[str]:
     if s is not None:
         parts += [
             f"{fmt.money(s.cost)}",
-            f"{fmt.count(s.images)} images",
+            fmt.many(s.images, "image"),
             f"error rate {fmt.percent(s.error_rate)}",
         ]
     return [" · ".join(parts)] if parts else []

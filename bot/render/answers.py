@@ -11,20 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from bot.render import fmt
-from bot.render.blocks import Block, actions, button, context, escape, fit, header, section
-from bot.render.terminal import blocks_to_text
+from bot.render.blocks import Block, actions, button, context, escape, header, reply, section
 from bot.reply import Reply
 from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from revenium.records import Record, field
 
-ROW_LIMIT = 40  # rows shown in Slack; the rest are summed into one "and N more" line
-
-
-def _reply(blocks: list[Block], data: dict[str, Any], share: bool) -> Reply:
-    blocks = fit(blocks)
-    return Reply(text=blocks_to_text(blocks[:3]), blocks=blocks, data=data, share=share)
+ROW_LIMIT = 40
+ERROR_REASON = P.param(
+    "errorReason"
+).name  # rows shown in Slack; the rest are summed into one "and N more" line
 
 
 def window_data(query: Query) -> dict[str, Any]:
@@ -53,8 +50,8 @@ def footer(query: Query, as_of: str) -> Block:
 
 def summary_lines(s: Summary) -> str:
     return (
-        f"*{fmt.money(s.cost)}* spent · *{fmt.count(s.images)}* images · "
-        f"{fmt.count(s.requests)} requests\n"
+        f"*{fmt.money(s.cost)}* spent · *{fmt.count(s.images)}* {fmt.noun(s.images, 'image')} · "
+        f"{fmt.many(s.requests, 'request')}\n"
         f"Error rate *{fmt.percent(s.error_rate)}* ({fmt.count(s.errors)}) · "
         f"*{fmt.money(s.cost_per_image)}* per image · "
         f"latency p50 {fmt.seconds(s.duration_p50_ms)} · p95 {fmt.seconds(s.duration_p95_ms)}"
@@ -78,7 +75,7 @@ def summary_reply(query: Query, s: Summary, *, query_text: str, as_of: str, shar
         footer(query, as_of),
         query_buttons(query_text),
     ]
-    return _reply(blocks, {"summary": s.as_dict(), **window_data(query)}, share)
+    return reply(blocks, {"summary": s.as_dict(), **window_data(query)}, share=share, lead=3)
 
 
 def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:
@@ -87,7 +84,7 @@ def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:
     name = escape(value) if value not in (None, "") else "_(none)_"
     return (
         f"{rank}. *{name}* — {fmt.money(s.cost)} ({share_of * 100:.0f} %) · "
-        f"{fmt.count(s.images)} images · {fmt.percent(s.error_rate)} errors{warn}"
+        f"{fmt.many(s.images, 'image')} · {fmt.percent(s.error_rate)} errors{warn}"
     )
 
 
@@ -122,7 +119,7 @@ def grouped_reply(
         "others": {"count": len(rest), "cost": round(sum(s.cost for _, s in rest), 6)},
         **window_data(query),
     }
-    return _reply(blocks, data, share)
+    return reply(blocks, data, share=share, lead=3)
 
 
 def record_line(r: Record) -> str:
@@ -130,7 +127,8 @@ def record_line(r: Record) -> str:
     return (
         f"`{escape(r.get('id'))}` {escape(str(r.get('requestTime', ''))[:19])} · "
         f"*{escape(r.get('model'))}* ({escape(r.get('provider'))}) · "
-        f"{fmt.money(r.get('totalCost') or 0)} · {r.get('actualImageCount') or 0} images{error}"
+        f"{fmt.money(r.get('totalCost') or 0)} · "
+        f"{fmt.many(r.get('actualImageCount') or 0, 'image')}{error}"
     )
 
 
@@ -153,7 +151,7 @@ def records_reply(
     ]
     if has_more:
         blocks.append(actions(button("Next", "list_next", f"{offset + page_size}|{query_text}")))
-    return _reply(blocks, {"records": records, **window_data(query)}, share)
+    return reply(blocks, {"records": records, **window_data(query)}, share=share, lead=3)
 
 
 RECORD_FIELDS = (
@@ -189,7 +187,7 @@ def record_reply(record: Record, *, share: bool) -> Reply:
     ]
     chunks = [fields[i : i + 10] for i in range(0, len(fields), 10)]
     blocks = [header(f"Record {record.get('id')}"), *(section(" ", c) for c in chunks)]
-    return _reply(blocks, {"records": [record]}, share)
+    return reply(blocks, {"records": [record]}, share=share, lead=3)
 
 
 def errors_reply(
@@ -197,24 +195,26 @@ def errors_reply(
     total: Summary,
     rows: Sequence[tuple[Any, Summary]],
     *,
+    dimension: str,
     query_text: str,
     as_of: str,
     share: bool,
 ) -> Reply:
+    """Errors by reason (the default), or by another dimension (`errors by model`)."""
     label = query.window.label if query.window else ""
+    by_reason = dimension == ERROR_REASON
     lines = [
-        f"{i}. *{escape(reason)}* — {fmt.count(s.requests)} errors · "
-        f"{fmt.money(s.cost)} wasted · {fmt.count(s.shortfall)} images short"
-        for i, (reason, s) in enumerate(rows[:ROW_LIMIT], 1)
+        _error_line(i, value, s, by_reason) for i, (value, s) in enumerate(rows[:ROW_LIMIT], 1)
     ]
     head = (
-        f"*{fmt.count(total.errors)}* errors in {fmt.count(total.requests)} requests "
+        f"*{fmt.count(total.errors)}* {fmt.noun(total.errors, 'error')} in "
+        f"{fmt.many(total.requests, 'request')} "
         f"(*{fmt.percent(total.error_rate)}*) · *{fmt.money(total.wasted_cost)}* wasted · "
-        f"{fmt.count(total.shortfall)} images short of "
+        f"{fmt.many(total.shortfall, 'image')} short of "
         f"{fmt.count(total.requested_images)} requested"
     )
     blocks = [
-        header(f"Errors · {label}"),
+        header(f"Errors{'' if by_reason else f' by {dimension}'} · {label}"),
         section(head),
         section("\n".join(lines) or "_No errors._"),
         footer(query, as_of),
@@ -222,11 +222,23 @@ def errors_reply(
     ]
     data = {
         "summary": total.as_dict(),
-        "dimension": P.param("errorReason").name,
+        "dimension": dimension,
         "rows": [{"value": v, **s.as_dict()} for v, s in rows],
         **window_data(query),
     }
-    return _reply(blocks, data, share)
+    return reply(blocks, data, share=share, lead=3)
+
+
+def _error_line(rank: int, value: Any, s: Summary, by_reason: bool) -> str:
+    """A reason's errors, or a model's (say) errors among its requests."""
+    name = escape(value) if value not in (None, "") else "_(none)_"
+    counted = fmt.many(s.errors, "error")
+    if not by_reason:
+        counted += f" of {fmt.count(s.requests)} ({fmt.percent(s.error_rate)})"
+    return (
+        f"{rank}. *{name}* — {counted} · {fmt.money(s.wasted_cost)} wasted · "
+        f"{fmt.many(s.shortfall, 'image')} short"
+    )
 
 
 def trend_reply(
@@ -262,4 +274,4 @@ def trend_reply(
         "series": [{"start": t.isoformat(), **s.as_dict()} for t, s in series],
         **window_data(query),
     }
-    return _reply(blocks, data, share)
+    return reply(blocks, data, share=share, lead=3)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from bot.render import fmt
 from bot.render.alert import fired
-from bot.render.blocks import context, divider, escape, section
-from bot.render.rule_card import backtest_summary, reply, threshold_text
+from bot.render.blocks import context, divider, escape, reply, section
+from bot.render.rule_card import backtest_summary, threshold_text
 from bot.reply import Reply
 from rules.model import Rule
 from rules.notification import Notification

@@ -7,10 +7,14 @@ renders inert. Limits (DESIGN.md §3): 50 blocks, 3,000-character section text,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.render.terminal import blocks_to_text
+from bot.reply import Attachment, Reply
 
 Block = dict[str, Any]
 
@@ -88,3 +92,18 @@ def slack_date(when: datetime, tz: str, fmt: str = "{date_short_pretty} {time}")
     """A time that each reader's Slack shows in their own zone; fallback in the asked zone."""
     fallback = when.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
     return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def reply(
+    blocks: list[Block],
+    data: Mapping[str, Any] | None = None,
+    *,
+    share: bool = False,
+    lead: int | None = 2,
+    files: tuple[Attachment, ...] = (),
+) -> Reply:
+    """A Reply within Block Kit's limits. Its top-level text (what notifications and screen
+    readers show) is what its first `lead` blocks say (None: all of them)."""
+    blocks = fit(blocks)
+    text = blocks_to_text(blocks if lead is None else blocks[:lead])
+    return Reply(text=text, blocks=blocks, data=dict(data or {}), share=share, files=files)

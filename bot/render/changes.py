@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.render import fmt
-from bot.render.blocks import context, escape, section, slack_date
+from bot.render.blocks import context, escape, reply, section, slack_date
 from bot.render.fmt import user
-from bot.render.rule_card import reply
 from bot.reply import Reply
 from rules.budgets import BudgetStatus
 from rules.model import Budget, Digest, Period

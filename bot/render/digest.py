@@ -9,8 +9,7 @@ from typing import Any
 
 from bot.grammar.query_text import format_query
 from bot.render import fmt
-from bot.render.blocks import actions, button, clip, context, escape, fit, header, section
-from bot.render.terminal import blocks_to_text
+from bot.render.blocks import actions, button, clip, context, escape, header, reply, section
 from bot.reply import Reply
 from revenium.figures import Summary
 from rules.digest import Average, DigestFigures
@@ -33,8 +32,7 @@ def digest_reply(f: DigestFigures) -> Reply:
             button("Show records", "show_records", shown), button("Top models", "top_models", shown)
         )
     )
-    blocks = fit(blocks)
-    return Reply(text=blocks_to_text(blocks[:2]), blocks=blocks, data={"digest": _data(f)})
+    return reply(blocks, {"digest": _data(f)})
 
 
 def _title(f: DigestFigures) -> str:
@@ -64,8 +62,9 @@ def _headline(f: DigestFigures) -> str:
     return "\n".join(
         [
             f"*{fmt.money(s.cost)}*{_vs(s.cost, b.cost, a.cost, f)}",
-            f"*{fmt.count(s.images)}* images{_vs(s.images, b.images, a.images, f)}",
-            f"{fmt.count(s.requests)} requests{_vs(s.requests, b.requests, a.requests, f)}",
+            f"*{fmt.count(s.images)}* {fmt.noun(s.images, 'image')}"
+            f"{_vs(s.images, b.images, a.images, f)}",
+            f"{fmt.many(s.requests, 'request')}{_vs(s.requests, b.requests, a.requests, f)}",
             f"Errors *{fmt.percent(s.error_rate)}*{_vs(s.error_rate, _rate(b), a.error_rate, f)}",
             f"*{fmt.money(s.cost_per_image)}* per image"
             f"{_vs(s.cost_per_image, b.cost_per_image, a.cost_per_image, f)}",

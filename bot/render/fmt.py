@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from bot.render.blocks import escape
 from revenium import params as P
 from revenium.query import Query, Window
+from rules.model import span
 
 SPARK = "▁▂▃▄▅▆▇█"
+_SHORT = {"d": "d", "h": "h", "m": "min", "s": "s"}
 
 
 def money(value: float | None) -> str:
@@ -25,10 +27,25 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def noun(n: int | float, singular: str) -> str:
+    """`image` for one, `images` otherwise (`1 image`, `0 images`, `1,204 images`)."""
+    return singular if n == 1 else singular + "s"
+
+
+def many(n: int, singular: str) -> str:
+    """`1 image`, `1,204 images`."""
+    return f"{count(n)} {noun(n, singular)}"
+
+
 def percent(fraction: float | None) -> str:
     if fraction is None:
         return "n/a"
     return f"{fraction * 100:.1f} %"
+
+
+def share(value: float) -> str:
+    """A percentage already in percent, to one decimal at most: `50 %`, `58.7 %`."""
+    return f"{value:.1f}".rstrip("0").rstrip(".") + " %"
 
 
 def seconds(ms: int | None) -> str:
@@ -100,3 +117,16 @@ def user(who: str) -> str:
     if who[:1] in ("U", "W") and who.isalnum():
         return f"<@{who}>"
     return escape(who or "someone")
+
+
+def spoken(delta: timedelta) -> str:
+    """`hour`, `30 minutes`, `day`, `2 days`: for "over the last …"."""
+    text = span(delta)
+    amount, unit = int(text[:-1]), {"d": "day", "h": "hour", "m": "minute", "s": "second"}[text[-1]]
+    return unit if amount == 1 else f"{amount} {unit}s"
+
+
+def short(delta: timedelta) -> str:
+    """`5 min`, `4 h`, `1 d`."""
+    text = span(delta)
+    return f"{text[:-1]} {_SHORT[text[-1]]}"

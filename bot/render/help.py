@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.errors import UsageError
 from bot.grammar.suggest import closest
-from bot.render.blocks import context, header, section
-from bot.render.terminal import blocks_to_text
+from bot.grammar.values import show_bound
+from bot.render.blocks import context, header, reply, section
 from bot.reply import Reply
 from revenium import params as P
 
@@ -46,8 +46,7 @@ def _bounds(p: P.Param) -> str:
     if p.choices and not p.open_choices:
         return "one of " + ", ".join(p.choices)
     if p.low is not None and p.high is not None:
-        unit = f" {p.unit}" if p.unit else ""
-        return f"{p.low:g} to {p.high:,g}{unit}"
+        return f"{show_bound(p, p.low)} to {show_bound(p, p.high)}"
     if p.max_len:
         return f"text up to {p.max_len} characters"
     return "ISO 8601 date or date-time"
@@ -90,4 +89,4 @@ def help_reply(topic: str | None) -> Reply:
         section(body),
         context("Example: `/imgmetrics summary model:dall-e-3 env:production last 7d by provider`"),
     ]
-    return Reply(text=blocks_to_text(blocks), blocks=blocks)
+    return reply(blocks, lead=None)

@@ -11,12 +11,11 @@ from datetime import timedelta
 from bot.grammar.query_text import key_of
 from bot.render import fmt
 from bot.render.alert import value_text
-from bot.render.blocks import Block, actions, button, context, divider, escape, fit, section
+from bot.render.blocks import Block, actions, button, context, divider, escape, reply, section
 from bot.render.fmt import lasted, user
-from bot.render.terminal import blocks_to_text
 from bot.reply import Reply
 from revenium import params as P
-from rules.model import Budget, Metric, Rule, span
+from rules.model import Budget, Metric, Rule
 from rules.replay import BacktestResult, Episode
 from rules.silences import Silence
 from rules.state import InstanceState
@@ -40,48 +39,33 @@ _WATCHES = {
     Metric.IMAGES: "the number of images",
     Metric.SHORTFALL: "images short of what was requested",
 }
-_SHORT = {"d": "d", "h": "h", "m": "min", "s": "s"}
 _OPS = {">": "exceeds", ">=": "reaches", "<": "falls below", "<=": "falls to"}
 
 
-def reply(blocks: list[Block], data: dict[str, object] | None = None) -> Reply:
-    blocks = fit(blocks)
-    return Reply(text=blocks_to_text(blocks[:2]), blocks=blocks, data=dict(data or {}))
-
-
-def spoken(delta: timedelta) -> str:
-    """`hour`, `30 minutes`, `day`, `2 days`: for "over the last …"."""
-    text = span(delta)
-    amount, unit = int(text[:-1]), {"d": "day", "h": "hour", "m": "minute", "s": "second"}[text[-1]]
-    return unit if amount == 1 else f"{amount} {unit}s"
-
-
-def short(delta: timedelta) -> str:
-    """`5 min`, `4 h`, `1 d`."""
-    text = span(delta)
-    return f"{text[:-1]} {_SHORT[text[-1]]}"
-
-
 def threshold_text(rule: Rule, value: float) -> str:
-    return f"{value:g} %" if rule.kind is Metric.CHANGE else value_text(rule.kind, value)
+    return fmt.share(value) if rule.kind is Metric.CHANGE else value_text(rule.kind, value)
 
 
 def condition_text(rule: Rule) -> str:
     """`spend over the last hour (ending 5 min ago) exceeds *$50* for any single model`."""
-    ending = f" (ending {short(rule.settle)} ago, for metering lag)" if rule.settle else ""
-    where = f"over the last {spoken(rule.per)}{ending}"
+    ending = f" (ending {fmt.short(rule.settle)} ago, for metering lag)" if rule.settle else ""
+    where = f"over the last {fmt.spoken(rule.per)}{ending}"
     group = f" for any single {key_of(P.param(rule.by))}" if rule.by else ""
     limit = f"*{threshold_text(rule, rule.threshold)}*"
     if rule.baseline is not None:
         base = rule.baseline
         moved = "rises" if base.direction == "rise" else "falls"
-        guard = f"; only when the earlier window had at least {base.min_requests} requests"
+        guard = (
+            f"; only when the earlier window had at least {fmt.many(base.min_requests, 'request')}"
+        )
         return (
             f"{_WATCHES[base.metric]} {where} {moved} by at least {limit}{group} against "
-            f"the same span {short(base.shift)} earlier{guard}"
+            f"the same span {fmt.short(base.shift)} earlier{guard}"
         )
     sample = (
-        f" (with at least {rule.min_samples} requests)" if rule.kind is Metric.ERROR_RATE else ""
+        f" (with at least {fmt.many(rule.min_samples, 'request')})"
+        if rule.kind is Metric.ERROR_RATE
+        else ""
     )
     return f"{_WATCHES[rule.kind]} {where} {_OPS[rule.op]} {limit}{group}{sample}"
 
@@ -99,12 +83,12 @@ def describe(rule: Rule) -> str:
         side = "above" if rule.below else "below"
         resolves = f"resolves {side} {threshold_text(rule, rule.recovery_threshold)}"
     every = (
-        f"Checked every {short(rule.every)}"
+        f"Checked every {fmt.short(rule.every)}"
         if isinstance(rule.every, timedelta)
         else f"Checked on cron `{rule.every}`"
     )
     remind = (
-        f"Reminders every {short(rule.reminder)} while firing"
+        f"Reminders every {fmt.short(rule.reminder)} while firing"
         if rule.reminder
         else "No reminders while firing"
     )

@@ -16,6 +16,7 @@ _USER = re.compile(r"<@(\w+)>")
 # emphasis markers only at word edges, so `content_policy_violation` keeps its underscores
 _BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
 _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
+_CODE = re.compile(r"(`[^`\n]*`)")  # code spans: `*/10 * * * *` keeps its stars
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -23,7 +24,14 @@ def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(r"\2 (\1)", text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _USER.sub(r"@\1", text)
-    text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+    spans: list[str] = []  # code spans are shown as typed: set aside while emphasis goes
+
+    def aside(m: re.Match[str]) -> str:
+        spans.append(m.group(1))
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", _CODE.sub(aside, text)))
+    text = re.sub("\x00(\\d+)\x00", lambda m: spans[int(m.group(1))], text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
