@@ -16,7 +16,7 @@ from benchmarks.speed import sandbox_process
 from revenium.sandbox import DEFAULT_KEY, DEFAULT_TEAM
 from tests.fakes.signing import slash_command_body
 from tests.fakes.slack import FakeSlack
-from tests.slack_kit import Served, serve_env, serving
+from tests.support.serving import Served, serve_env, serving
 
 SandboxUrl = str
 SYNC_RAMP_S = 1.0

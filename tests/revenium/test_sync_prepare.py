@@ -1,0 +1,47 @@
+"""sync_window's `prepare`: each page's JSON texts are transformed on the thread that read
+them, then sunk."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from revenium.query import Window
+from revenium.records import Record
+from revenium.sync import sync_window
+from tests.support.clients import END, client_over, sandbox
+
+
+def test_prepare_runs_on_the_reading_threads_and_the_sink_gets_its_result() -> None:
+    box = sandbox(days=3, per_day=400)
+    client = client_over(box)
+    caller = threading.get_ident()
+    prepared_on: set[int] = set()
+    received: list[tuple[int, list[str]]] = []
+
+    def prepare(texts: list[str]) -> tuple[int, list[str]]:
+        prepared_on.add(threading.get_ident())
+        return len(texts), [orjson.loads(text)["id"] for text in texts]
+
+    def sink(payload: Any) -> None:
+        assert threading.get_ident() == caller  # the sink stays on the caller's thread
+        received.append(payload)
+
+    window = Window(END - timedelta(days=3), END)
+    stats = sync_window(client, window, sink, page_size=150, concurrency=4, prepare=prepare)
+    ids = [i for _, chunk in received for i in chunk]
+    assert stats.records == sum(n for n, _ in received) == len(ids) == 1200
+    assert sorted(ids) == sorted(r["id"] for r in box.records())
+    assert caller not in prepared_on and prepared_on
+
+
+def test_without_prepare_the_sink_gets_records() -> None:
+    box = sandbox(days=1, per_day=300)
+    pages: list[list[Record]] = []
+    window = Window(END - timedelta(days=1), END)
+    sync_window(client_over(box), window, pages.append, page_size=100, concurrency=2)
+    assert sum(len(p) for p in pages) == 300
+    assert all(isinstance(r, dict) and "id" in r for p in pages for r in p)

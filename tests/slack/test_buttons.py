@@ -1,0 +1,186 @@
+"""Alert and rule-card buttons through the real Bolt app: signed block_actions (and slash
+commands) against the fake Slack, admins asked with users.info on every click, refusals
+ephemeral, and a silence from a button that really keeps the channel quiet."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt import App, BoltRequest
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.slack.app import Workers, build_app
+from revenium.secret import Secret
+from storage import alerts as A
+from storage import silences as S
+from storage.audit import audit_log
+from storage.db import ThreadDatabases
+from tests.fakes.signing import block_action_body, signed_headers, slash_command_body
+from tests.fakes.slack import FakeSlack
+from tests.support.world import CHANNEL, T0, TS_BASE, World, per_minute, source_over
+
+SECRET = "buttons-signing-secret-71c2"
+MARIA, BOB = "U0MARIA", "U0BOB"
+H, M = timedelta(hours=1), timedelta(minutes=1)
+_responses = itertools.count(1)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with FakeSlack(ts_base=TS_BASE) as slack:
+        slack.add_channel(CHANNEL, "finops")
+        slack.add_user(MARIA, "maria", admin=True)
+        slack.add_user(BOB, "bob")
+        yield World(tmp_path, slack)
+
+
+class Bolt:
+    """The app as `serve` builds it, fed signed requests in-process."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        settings = Settings(
+            slack_bot_token=Secret(world.slack.token),
+            tz="UTC",
+            slack_signing_secret=Secret(SECRET),
+            slack_api_url=world.slack.url,
+        )
+        self.dbs = ThreadDatabases(world.db_path)
+        self.rt = Runtime(settings, world.clock, source_over(world.box), self.dbs)
+        client = WebClient(token=world.slack.token, base_url=world.slack.url)
+        self.workers = Workers(threads=2)
+        self.app: App = build_app(settings, self.rt, client, self.workers)
+
+    def _send(self, body: bytes, response_id: str) -> dict[str, Any]:
+        signed = signed_headers(body, SECRET, int(time.time()))  # Bolt checks the real clock
+        headers: dict[str, str | Sequence[str]] = dict(signed)
+        assert self.app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
+        posts = self.world.slack.wait_for(lambda: self.world.slack.responses(response_id))
+        return dict(posts[0])
+
+    def command(self, text: str, user: str) -> dict[str, Any]:
+        rid = f"cmd{next(_responses)}"
+        url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
+        return self._send(slash_command_body(text, user, CHANNEL, url), rid)
+
+    def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
+        """Click the button `action_id` of a message in the channel."""
+        value = next(
+            e["value"]
+            for b in message["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == action_id
+        )
+        rid = f"click{next(_responses)}"
+        url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
+        body = block_action_body(action_id, value, user, CHANNEL, url, message=message)
+        return self._send(body, rid)
+
+    def close(self) -> None:
+        self.workers.shutdown()
+        self.rt.source.close()
+
+
+@pytest.fixture
+def bolt(world: World) -> Iterator[Bolt]:
+    found = Bolt(world)
+    yield found
+    found.close()
+
+
+def users_asked(world: World) -> list[str]:
+    return [c.params["user"] for c in world.slack.calls("users.info")]
+
+
+def test_only_admins_change_rules_from_slack(world: World, bolt: Bolt) -> None:
+    card = bolt.command("rule add runaway when cost > 50 per 1h by model", MARIA)
+    assert card["response_type"] == "ephemeral" and "✅ Rule `runaway`" in card["text"]
+    refused = bolt.command("rule delete runaway", BOB)
+    assert refused["response_type"] == "ephemeral"
+    assert refused["text"].startswith("⛔ Only imgmetrics admins can change rules.")
+    assert users_asked(world) == [MARIA, BOB]
+    pause = bolt.click({**card, "ts": "1.0"}, "rule_pause", BOB)
+    assert pause["text"].startswith("⛔ Only imgmetrics admins") and not pause["replace_original"]
+    assert not A.get_rule(bolt.rt.db, "runaway").paused  # type: ignore[union-attr]
+    test = bolt.click({**card, "ts": "1.0"}, "rule_test", BOB)  # reading is for everyone
+    assert "Test of `runaway`" in str(test["blocks"])
+    paused = bolt.click({**card, "ts": "1.0"}, "rule_pause", MARIA)
+    assert "paused" in paused["text"]
+    assert A.get_rule(bolt.rt.db, "runaway").paused  # type: ignore[union-attr]
+    assert [(e.who, e.what) for e in audit_log(bolt.rt.db)] == [
+        (MARIA, "rule pause"),
+        (MARIA, "rule add"),
+    ]
+
+
+def test_a_silence_button_suppresses_and_unsilence_lets_it_speak(world: World, bolt: Bolt) -> None:
+    world.box.add_records(per_minute(T0 - H, T0 + H, 2.0))  # dall-e-3: $120 an hour
+    world.box.add_records(per_minute(T0 + 2 * H, T0 + 4 * H, 2.0))  # and again, later
+    proc = world.process()
+    bolt.command(f"rule add runaway when cost > 50 per 1h by model in #{CHANNEL}", MARIA)
+    proc.run_until(T0 + 10 * M)
+    [alert] = world.top_level()
+
+    refused = bolt.click(alert, "silence_4h", BOB)
+    assert refused["text"].startswith("⛔ Only imgmetrics admins can change silences.")
+    assert refused["response_type"] == "ephemeral" and S.silences(proc.db) == []
+    assert BOB in users_asked(world)
+
+    done = bolt.click(alert, "silence_4h", MARIA)
+    assert done["response_type"] == "ephemeral" and "silenced until" in done["text"]
+    (stored,) = S.silences(proc.db)
+    assert (stored.silence.rule, stored.silence.group, stored.silence.by) == (
+        "runaway",
+        "dall-e-3",
+        MARIA,
+    )
+    assert stored.silence.until == world.clock.now() + 4 * H
+
+    proc.run_until(T0 + 3 * H + 30 * M)  # resolved at ~T0+1h50, breaching again from T0+2h40
+    assert len(world.top_level()) == 1  # the second incident stays silent
+    replies = [m["text"] for m in world.replies(alert["ts"])]
+    assert replies[0].startswith(f"🔕 Silenced for dall-e-3 by @{MARIA} until")
+    assert any(r.startswith("Resolved at") for r in replies)  # a resolve is never muted
+    assert any(e.note.startswith("silenced") for e in A.evaluations(proc.db, "runaway"))
+
+    ended = bolt.click(alert, "unsilence", MARIA)
+    assert "1 silence ended" in ended["text"]
+    proc.run_until(T0 + 3 * H + 40 * M)
+    assert len(world.top_level()) == 2  # the alert that was held back is posted now
+    assert [e.what for e in audit_log(proc.db)][:2] == ["unsilence", "silence"]
+
+
+def test_a_button_from_an_old_message_is_explained(world: World, bolt: Bolt) -> None:
+    message = {
+        "ts": "1.0",
+        "type": "message",
+        "text": "",
+        "blocks": [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "silence_1h",
+                        "value": "not json",
+                        "text": {"type": "plain_text", "text": "Silence 1h"},
+                    }
+                ],
+            }
+        ],
+    }
+    answer = bolt.click(message, "silence_1h", MARIA)
+    assert "cannot be read" in answer["text"]
+    gone = json.dumps({"rule": "deleted-rule", "group": None})
+    message["blocks"][0]["elements"][0]["value"] = gone  # type: ignore[index]
+    assert "No rule named `deleted-rule`" in bolt.click(message, "silence_1h", MARIA)["text"]
