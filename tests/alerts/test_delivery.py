@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ import pytest
 
 from bot.alerts.dispatcher import DRAIN_BUDGET, GIVE_UP_AFTER, PACE
 from storage import outbox as O
-from tests.fakes.slack import FakeSlack
-from tests.support.world import CHANNEL, T0, TS_BASE, World, per_minute, spend_rule
+from tests.support.world import CHANNEL, T0, World, per_minute, spend_rule
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -28,11 +26,9 @@ OTHER = "C0OTHER"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with FakeSlack(ts_base=TS_BASE) as slack:
-        slack.add_channel(CHANNEL, "finops")
-        slack.add_channel(OTHER, "other")
-        yield World(tmp_path, slack)
+def world(world: World) -> World:
+    world.slack.add_channel(OTHER, "other")
+    return world
 
 
 def queue(world: World, channel: str, texts: list[str]) -> None:

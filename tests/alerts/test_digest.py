@@ -28,8 +28,9 @@ from storage import budgets as BG
 from storage import outbox as O
 from storage import silences as S
 from storage.db import open_db
+from tests.fakes.revenium import KEY, TEAM, seeded, source_over
 from tests.support import oracle
-from tests.support.world import KEY, TEAM, per_minute, record, source_over
+from tests.support.world import per_minute, record
 
 END = datetime(2026, 11, 3, 6, 0, tzinfo=UTC)
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -38,9 +39,7 @@ ENV = P.param("environment").name
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    found = Sandbox.seeded(
-        seed=5, days=35, per_day=150, end=END, api_key=KEY, team_id=TEAM, rate_per_s=1e9
-    )
+    found = seeded(end=END, seed=5, days=35, per_day=150)
     yield found
     found.close()
 

@@ -3,23 +3,17 @@ stay quiet while firing, resolve by editing the same message, survive restarts."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.commands.router import handle
 from bot.reply import Context
 from rules.silences import Silence
 from storage import alerts as A
 from storage import silences as S
-from tests.fakes.slack import FakeSlack
 from tests.support.world import (
     CHANNEL,
     T0,
-    TS_BASE,
     Process,
     World,
     per_minute,
@@ -29,13 +23,6 @@ from tests.support.world import (
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with FakeSlack(ts_base=TS_BASE) as slack:
-        slack.add_channel(CHANNEL, "finops")
-        yield World(tmp_path, slack)
 
 
 def spike(world: World, start: timedelta, end: timedelta, cost: float = 2.0) -> None:

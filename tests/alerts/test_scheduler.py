@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.alerts.notifier import ConsoleNotifier
 from bot.alerts.tick import run_pass
@@ -19,19 +15,11 @@ from storage import alerts as A
 from storage import budgets as BG
 from storage import digests as D
 from storage import outbox as O
-from tests.fakes.slack import FakeSlack
-from tests.support.world import CHANNEL, T0, TS_BASE, World, per_minute, spend_rule
+from tests.support.world import CHANNEL, T0, World, per_minute, spend_rule
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with FakeSlack(ts_base=TS_BASE) as slack:
-        slack.add_channel(CHANNEL, "finops")
-        yield World(tmp_path, slack)
 
 
 def test_a_failing_source_is_said_once_keeps_states_and_recovery_is_said(world: World) -> None:

@@ -22,19 +22,16 @@ from revenium.figures import summarize
 from revenium.records import Record, field, parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.revenium import KEY, TEAM, seeded
 from tests.support import oracle
 
-KEY = "sk-ask-test-93b1c7"
-TEAM = "Tm8xQp2v"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LAST_7D = (NOW - timedelta(days=7), NOW)
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.seeded(
-        seed=11, days=9, per_day=250, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
-    )
+    sandbox = seeded(end=NOW, seed=11, days=9, per_day=250, rate_per_s=10_000)
     yield sandbox
     sandbox.close()
 

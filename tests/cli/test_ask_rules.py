@@ -13,21 +13,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli.main import main
-from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.revenium import KEY, TEAM, seeded
 from tests.fakes.slack import FakeSlack
 
-KEY = "sk-ask-rules-5e2a"
-TEAM = "Tm8xQp2v"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RULE = ["rule", "add", "runaway", "when", "cost", ">", "50", "per", "1h"]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    box = Sandbox.seeded(
-        seed=3, days=2, per_day=50, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
-    )
+    box = seeded(end=NOW, seed=3, days=2, per_day=50, rate_per_s=10_000)
     with serve(box) as running:
         yield running
     box.close()

@@ -18,19 +18,16 @@ from bot.render.terminal import blocks_to_text
 from bot.reply import Context
 from bot.runtime import Runtime
 from revenium.clock import FakeClock
-from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import serve
 from revenium.secret import Secret
+from tests.fakes.revenium import KEY, TEAM, seeded
 
-KEY, TEAM = "sk-console-1", "Tm8xQp2v"
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    box = Sandbox.seeded(
-        seed=2, days=5, per_day=150, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=10_000
-    )
+    box = seeded(end=NOW, seed=2, days=5, per_day=150, rate_per_s=10_000)
     with serve(box) as server:
         settings = replace(
             Settings(),

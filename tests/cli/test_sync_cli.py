@@ -15,21 +15,12 @@ from bot.cli.console import SyncProgress
 from bot.cli.main import main
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
-
-KEY, TEAM = "sk-sync-cli-2", "Tm8xQp2v"
+from tests.fakes.revenium import KEY, TEAM, seeded
 
 
 @pytest.fixture
 def api() -> Iterator[tuple[Sandbox, SandboxServer]]:
-    box = Sandbox.seeded(
-        seed=4,
-        days=8,
-        per_day=300,
-        end=datetime.now(UTC),
-        api_key=KEY,
-        team_id=TEAM,
-        rate_per_s=10_000,
-    )
+    box = seeded(end=datetime.now(UTC), seed=4, days=8, per_day=300, rate_per_s=10_000)
     with serve(box) as server:
         yield box, server
     box.close()

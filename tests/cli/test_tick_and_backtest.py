@@ -14,8 +14,9 @@ from bot.cli.main import main
 from revenium.sandbox.server import serve
 from storage import alerts as A
 from storage.db import open_db
+from tests.fakes.revenium import KEY, TEAM, empty
 from tests.fakes.slack import FakeSlack
-from tests.support.world import CHANNEL, KEY, T0, TEAM, TS_BASE, per_minute, sandbox, spend_rule
+from tests.support.world import CHANNEL, T0, TS_BASE, per_minute, spend_rule
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -23,7 +24,7 @@ M = timedelta(minutes=1)
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    box = sandbox()
+    box = empty()
     box.add_records(per_minute(T0 - H, T0 + H, 2.0))
     db_path = tmp_path / "state.db"
     db = open_db(db_path)

@@ -29,7 +29,8 @@ from storage import outbox as O
 from storage import silences as S
 from storage.audit import audit_log
 from storage.db import open_db
-from tests.support.world import per_minute, sandbox, source_over
+from tests.fakes.revenium import empty, source_over
+from tests.support.world import per_minute
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday
 ADMIN, BOB = "U0ADMIN", "U0BOB"
@@ -41,7 +42,7 @@ M = timedelta(minutes=1)
 
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
-    found = sandbox()
+    found = empty()
     found.add_records(per_minute(SPIKE_1, SPIKE_1 + 60 * M, 2.0))
     found.add_records(per_minute(SPIKE_2, SPIKE_2 + 40 * M, 1.5, model="gpt-image-1"))
     found.add_records(per_minute(T0 - 90 * M, T0, 0.05, model="flux-pro"))

@@ -13,6 +13,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+SECRET = "signing-secret-7e1d9c"  # the signing secret of every test app
+
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 # Loopback, port 9 (discard): a test that forgets to pass the fake's response_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -17,13 +17,15 @@ from revenium.query import Query, Strict, Value, Window
 from revenium.ratelimit import shared_bucket
 from revenium.records import Record, field, parse_time
 from revenium.sandbox.core import Sandbox
+from tests.fakes.revenium import KEY, TEAM, client_over, seeded
 from tests.support import oracle
-from tests.support.clients import END, KEY, TEAM, client_over, sandbox
+
+END = datetime(2025, 3, 10, tzinfo=UTC)  # the client tests' sandbox ends here
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    box = sandbox(rate_per_s=1e6)
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=1e6)
     yield box
     box.close()
 
@@ -72,7 +74,7 @@ def test_records_streams_lazily_one_page_per_request(box: Sandbox) -> None:
 
 
 def test_page_reports_what_the_server_honoured() -> None:
-    box = sandbox(max_page_size=50)
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100, max_page_size=50)
     client = client_over(box)
     page = client.page(Query(), 0, 100)
     assert isinstance(page, Page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,11 +17,13 @@ from revenium.errors import (
     TeamDenied,
 )
 from revenium.query import Query
-from tests.support.clients import OTHER_TEAM, Sleeps, client_over, sandbox
+from tests.fakes.revenium import OTHER_TEAM, Sleeps, client_over, seeded
+
+END = datetime(2025, 3, 10, tzinfo=UTC)  # the client tests' sandbox ends here
 
 
 def _refused(error: type[ReveniumError], match: str, **client: Any) -> ReveniumError:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     with pytest.raises(error, match=match) as caught:
         client_over(box, sleep=sleeps, **client).page(Query(), 0)
     assert box.requests == 1, "a refusal is never retried"
@@ -46,7 +49,7 @@ def test_undecodable_team_is_bad_team_id() -> None:
 
 
 def test_validation_400_is_invalid_request_with_the_servers_message() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     bad = Query(filters=((P.param("totalCostMin").name, -5),))
     with pytest.raises(InvalidRequest) as caught:
         client_over(box, sleep=sleeps).page(bad, 0)
@@ -56,14 +59,14 @@ def test_validation_400_is_invalid_request_with_the_servers_message() -> None:
 
 
 def test_bad_sort_property_is_invalid_request() -> None:
-    box = sandbox()
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100)
     with pytest.raises(InvalidRequest, match="No property 'colour'"):
         client_over(box).page(Query(sort=(("colour", "asc"),)), 0)
     assert box.requests == 1
 
 
 def test_get_missing_record_is_not_found_once() -> None:
-    box = sandbox()
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100)
     with pytest.raises(RecordNotFound, match="no image metric record"):
         client_over(box).get("ZZZZzzzz")
     assert box.requests == 1

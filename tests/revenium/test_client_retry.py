@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,13 +13,14 @@ from revenium.client import RevClient, connect
 from revenium.errors import RateLimited, Unavailable
 from revenium.query import Query
 from revenium.ratelimit import TokenBucket
-from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import serve
-from tests.support.clients import END, KEY, TEAM, Sleeps, client_over, sandbox, unlimited
+from tests.fakes.revenium import KEY, TEAM, Sleeps, client_over, seeded, unlimited
+
+END = datetime(2025, 3, 10, tzinfo=UTC)  # the client tests' sandbox ends here
 
 
 def test_429_honours_retry_after() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("429", 2)
     page = client_over(box, sleep=sleeps).page(Query(), 0)
     assert len(page.records) == 100
@@ -36,7 +38,7 @@ def test_429_from_the_servers_own_bucket_waits_it_out() -> None:
             self.now += seconds
 
     sleeps = Clock()
-    box = sandbox(rate_per_s=5, monotonic=lambda: sleeps.now)
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=5, monotonic=lambda: sleeps.now)
     client = client_over(box, sleep=sleeps, page_size=50)
     ids = [r["id"] for r in client.records(Query())]
     assert len(ids) == len(set(ids)) == 1200
@@ -45,7 +47,7 @@ def test_429_from_the_servers_own_bucket_waits_it_out() -> None:
 
 
 def test_429_without_retry_after_falls_back_to_backoff() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("429", 2)
 
     def no_retry_after(request: httpx.Request) -> httpx.Response:
@@ -59,7 +61,7 @@ def test_429_without_retry_after_falls_back_to_backoff() -> None:
 
 
 def test_429_storm_ends_in_rate_limited() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("429", 10)
     with pytest.raises(RateLimited, match="429") as caught:
         client_over(box, sleep=sleeps, max_attempts=4).page(Query(), 0)
@@ -68,7 +70,7 @@ def test_429_storm_ends_in_rate_limited() -> None:
 
 
 def test_a_long_retry_after_is_not_slept_through() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("429")
 
     def blocked(request: httpx.Request) -> httpx.Response:
@@ -82,7 +84,7 @@ def test_a_long_retry_after_is_not_slept_through() -> None:
 
 
 def test_5xx_retried_then_succeeds_with_exponential_backoff() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("5xx", 3)
     page = client_over(box, sleep=sleeps, rng=lambda: 1.0).page(Query(), 0)
     assert len(page.records) == 100
@@ -91,7 +93,7 @@ def test_5xx_retried_then_succeeds_with_exponential_backoff() -> None:
 
 
 def test_5xx_storm_exhausts_into_unavailable_with_capped_jittered_backoff() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("5xx", 20)
     client = client_over(box, sleep=sleeps, rng=lambda: 0.5, backoff_cap=1.5)
     with pytest.raises(Unavailable, match="503") as caught:
@@ -102,7 +104,7 @@ def test_5xx_storm_exhausts_into_unavailable_with_capped_jittered_backoff() -> N
 
 
 def test_malformed_body_is_retried() -> None:
-    box, sleeps = sandbox(), Sleeps()
+    box, sleeps = seeded(end=END, seed=7, per_day=400, rate_per_s=100), Sleeps()
     box.inject("malformed")
     page = client_over(box, sleep=sleeps).page(Query(), 0)
     assert len(page.records) == 100
@@ -110,7 +112,7 @@ def test_malformed_body_is_retried() -> None:
 
 
 def test_malformed_bodies_every_time_end_in_unavailable() -> None:
-    box = sandbox()
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100)
     box.inject("malformed", 3)
     with pytest.raises(Unavailable, match="malformed"):
         client_over(box, max_attempts=3).get(box.records()[0]["id"])
@@ -120,7 +122,7 @@ def test_malformed_bodies_every_time_end_in_unavailable() -> None:
 def test_every_attempt_takes_a_token() -> None:
     waits: list[float] = []
     bucket = TokenBucket(1, burst=1, monotonic=lambda: 0.0, sleep=waits.append)
-    box = sandbox()
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100)
     box.inject("5xx", 2)
     client_over(box, bucket=bucket).page(Query(), 0)
     assert waits == [1.0, 2.0]  # three attempts: one free token, then two paced ones
@@ -128,7 +130,7 @@ def test_every_attempt_takes_a_token() -> None:
 
 @pytest.mark.slow
 def test_timeout_over_loopback_is_retried_then_succeeds() -> None:
-    box = Sandbox.seeded(seed=7, days=1, per_day=200, end=END, api_key=KEY, team_id=TEAM)
+    box = seeded(end=END, seed=7, days=1, per_day=200, rate_per_s=100)
     box.inject("slow", 1, delay_s=0.6)
     sleeps = Sleeps()
     started = time.monotonic()
@@ -164,7 +166,7 @@ def test_connection_refused_is_retried_then_unavailable() -> None:
 
 def test_connect_ignores_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on the discard port
-    box = Sandbox.seeded(seed=7, days=1, per_day=50, end=END, api_key=KEY, team_id=TEAM)
+    box = seeded(end=END, seed=7, days=1, per_day=50, rate_per_s=100)
     with serve(box) as server, connect(server.url, KEY, TEAM, bucket=unlimited()) as client:
         assert isinstance(client, RevClient)
         assert client.me()["defaultTeamId"] == TEAM

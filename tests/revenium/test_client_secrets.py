@@ -7,6 +7,7 @@ import pickle
 import socket
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -15,10 +16,11 @@ import pytest
 from revenium.client import RevClient, connect
 from revenium.errors import ReveniumError
 from revenium.query import Query
-from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import serve
 from revenium.secret import HTTP_LOGGERS, Secret
-from tests.support.clients import END, KEY, OTHER_TEAM, TEAM, client_over, sandbox, unlimited
+from tests.fakes.revenium import KEY, OTHER_TEAM, TEAM, client_over, seeded, unlimited
+
+END = datetime(2025, 3, 10, tzinfo=UTC)  # the client tests' sandbox ends here
 
 
 def _no_key_in_traceback(tb: TracebackType | None) -> None:
@@ -47,7 +49,7 @@ def test_secret_never_prints() -> None:
 
 
 def test_client_repr_and_str_hide_the_key() -> None:
-    client = client_over(sandbox())
+    client = client_over(seeded(end=END, seed=7, per_day=400, rate_per_s=100))
     for text in (repr(client), str(client), f"{client!r}"):
         assert KEY not in text
         assert "api_key=***" in text and TEAM in text
@@ -64,7 +66,7 @@ def _failures() -> Iterator[tuple[str, Callable[[RevClient], object], dict[str, 
 
 
 def test_no_error_holds_the_key() -> None:
-    box = sandbox()
+    box = seeded(end=END, seed=7, per_day=400, rate_per_s=100)
     seen = 0
     for label, call, options in _failures():
         fault = options.pop("fault", None)
@@ -89,7 +91,7 @@ def test_connection_errors_hold_no_key() -> None:
 
 
 def test_debug_logs_of_a_real_request_never_show_the_key(caplog: pytest.LogCaptureFixture) -> None:
-    box = Sandbox.seeded(seed=3, days=1, per_day=150, end=END, api_key=KEY, team_id=TEAM)
+    box = seeded(end=END, seed=3, days=1, per_day=150, rate_per_s=100)
     box.inject("5xx")
     caplog.set_level(logging.DEBUG)
     with (
@@ -107,7 +109,8 @@ def test_debug_logs_of_a_real_request_never_show_the_key(caplog: pytest.LogCaptu
 
 
 def test_a_library_that_did_log_the_key_is_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
-    client_over(sandbox())  # building a client registers its key with the filter
+    # building a client registers its key with the filter
+    client_over(seeded(end=END, seed=7, per_day=400, rate_per_s=100))
     caplog.set_level(logging.DEBUG)
     for name in HTTP_LOGGERS:
         logging.getLogger(name).debug("headers=%r", [(b"x-api-key", KEY.encode())])

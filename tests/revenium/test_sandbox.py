@@ -17,20 +17,9 @@ from revenium.params import Kind, Param, Role
 from revenium.records import field, format_time, parse_time
 from revenium.sandbox import seed
 from revenium.sandbox.core import HASHID, Sandbox
+from tests.fakes.revenium import TEAM, http_over
 from tests.support import oracle
-from tests.support import sandbox as K
-from tests.support.sandbox import (
-    END,
-    MODEL,
-    TEAM,
-    all_ids,
-    client,
-    get_list,
-    records_of,
-)
-
-box, http, records = K.box, K.http, K.records  # module-scoped: a sandbox per module
-
+from tests.support.sandbox import END, MODEL, all_ids, get_list, records_of
 
 # -- the data -------------------------------------------------------------
 
@@ -135,7 +124,7 @@ def test_add_records_makes_a_spike_visible(box: Sandbox) -> None:
     start = END + timedelta(minutes=1)
     rows = [{"model": "spike-model", "totalCost": 5.0, "requestTime": start.isoformat()}] * 3
     assert spike.add_records(rows) == 3
-    with client(spike, key="k") as c:
+    with http_over(spike, key="k") as c:
         body = get_list(c, {MODEL: "spike-model"}).json()
     assert body["page"]["totalElements"] == 3
     got = records_of(body)

@@ -12,23 +12,10 @@ import pytest
 from revenium import params as P
 from revenium.params import Kind, Param, Role
 from revenium.sandbox.core import LIST_PATH, ME_PATH, Sandbox
-from tests.support import sandbox as K
-from tests.support.sandbox import (
-    END,
-    KEY,
-    MODEL,
-    TEAM,
-    FakeMonotonic,
-    client,
-    get_list,
-    make_sandbox,
-    records_of,
-)
+from tests.fakes.revenium import KEY, TEAM, http_over, seeded
+from tests.support.sandbox import END, MODEL, FakeMonotonic, get_list, records_of
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-box, http = K.box, K.http  # module-scoped: a sandbox per module
 
 
 def spring_error(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -41,7 +28,7 @@ def spring_error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("key", [None, "wrong-key", ""])
 def test_missing_or_wrong_key_is_403_without_a_message(box: Sandbox, key: str | None) -> None:
-    with client(box, key=key) as c:
+    with http_over(box, key=key) as c:
         body = spring_error(get_list(c, {}), 403)
         assert spring_error(c.get(ME_PATH), 403)["error"] == "Forbidden"
     assert body["error"] == "Forbidden" and "message" not in body
@@ -136,8 +123,8 @@ def test_unknown_parameters_are_ignored_but_recorded(
 
 def test_rate_limit_headers_and_429() -> None:
     clock = FakeMonotonic()
-    box = make_sandbox(rate_per_s=5, monotonic=clock, wall=lambda: 1_700_000_000.0)
-    with client(box) as http:
+    box = seeded(end=END, rate_per_s=5, monotonic=clock, wall=lambda: 1_700_000_000.0)
+    with http_over(box) as http:
         answers = [get_list(http, {P.SIZE: 1}) for _ in range(6)]
         assert [a.status_code for a in answers] == [200] * 5 + [429]
         assert [a.headers["X-RateLimit-Remaining"] for a in answers[:5]] == [
@@ -161,7 +148,7 @@ def test_rate_limit_headers_and_429() -> None:
         assert get_list(http, {P.SIZE: 1}).status_code == 429
         clock.now += 10
         assert get_list(http, {P.SIZE: 1}).headers["X-RateLimit-Remaining"] == "4"
-        with client(box, key="bad") as anonymous:
+        with http_over(box, key="bad") as anonymous:
             refused = get_list(anonymous, {})
         assert refused.status_code == 403 and all(h in refused.headers for h in RATE_HEADERS)
 
@@ -189,11 +176,9 @@ def test_fault_malformed_is_a_broken_200(box: Sandbox, http: httpx.Client) -> No
 
 def test_fault_slow_sleeps_in_the_handler_then_answers() -> None:
     slept: list[float] = []
-    box = Sandbox.seeded(
-        seed=1, days=1, per_day=10, end=END, api_key=KEY, team_id=TEAM, sleep=slept.append
-    )
+    box = seeded(end=END, seed=1, days=1, per_day=10, rate_per_s=100, sleep=slept.append)
     box.inject("slow", count=2, delay_s=2.5)
-    with client(box) as http:
+    with http_over(box) as http:
         assert get_list(http, {}).status_code == 200
         assert http.get(f"{LIST_PATH}/missing", params={P.TEAM_ID: TEAM}).status_code == 404
         assert get_list(http, {}).status_code == 200

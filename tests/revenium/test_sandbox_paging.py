@@ -10,20 +10,16 @@ import pytest
 
 from revenium import params as P
 from revenium.sandbox.core import MAX_PAGE_SIZE, Sandbox
-from tests.support import sandbox as K
+from tests.fakes.revenium import TEAM, http_over
 from tests.support.sandbox import (
     END,
     MODEL,
-    TEAM,
     all_ids,
-    client,
     get_list,
     name_of,
     records_of,
     sorted_like_sqlite,
 )
-
-box, http, records = K.box, K.http, K.records  # module-scoped: a sandbox per module
 
 
 def query_of(href: str) -> dict[str, str]:
@@ -78,7 +74,7 @@ def test_size_is_capped_and_reported(box: Sandbox, http: httpx.Client) -> None:
     small = Sandbox.seeded(
         seed=1, days=1, per_day=30, end=END, api_key="k", team_id=TEAM, max_page_size=7
     )
-    with client(small, key="k") as c:
+    with http_over(small, key="k") as c:
         capped = get_list(c, {P.SIZE: 100}).json()
     assert capped["page"]["size"] == 7 and len(records_of(capped)) == 7
     assert capped["page"]["totalPages"] == 5

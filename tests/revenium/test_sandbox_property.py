@@ -17,17 +17,11 @@ from revenium.params import Kind, Param, Role
 from revenium.records import field, parse_time
 from revenium.sandbox import schema
 from revenium.sandbox.core import Sandbox
+from tests.fakes.revenium import http_over, seeded
 from tests.support import oracle
-from tests.support.sandbox import (
-    all_ids,
-    client,
-    get_list,
-    make_sandbox,
-    records_of,
-    sorted_like_sqlite,
-)
+from tests.support.sandbox import END, all_ids, get_list, records_of, sorted_like_sqlite
 
-BOX: Sandbox = make_sandbox()
+BOX: Sandbox = seeded(end=END)
 RECORDS: list[dict[str, Any]] = BOX.records()
 WINDOW = [p for p in P.PARAMS if p.role is Role.WINDOW]
 ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
@@ -36,7 +30,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
-    with client(BOX) as c:
+    with http_over(BOX) as c:
         yield c
 
 

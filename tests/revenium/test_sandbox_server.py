@@ -9,14 +9,15 @@ import httpx
 import pytest
 
 from revenium import params as P
-from revenium.sandbox.core import LIST_PATH, ME_PATH, Sandbox
+from revenium.sandbox.core import LIST_PATH, ME_PATH
 from revenium.sandbox.server import SandboxServer, run, serve
-from tests.support.sandbox import END, KEY, MODEL, TEAM, make_sandbox, records_of
+from tests.fakes.revenium import KEY, TEAM, empty, seeded
+from tests.support.sandbox import END, MODEL, records_of
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with serve(make_sandbox()) as running:
+    with serve(seeded(end=END)) as running:
         yield running
 
 
@@ -63,7 +64,7 @@ def test_slow_fault_trips_a_client_timeout(server: SandboxServer) -> None:
 
 
 def test_close_frees_the_port() -> None:
-    running = serve(Sandbox(None, api_key=KEY, team_id=TEAM))
+    running = serve(empty(rate_per_s=100))
     url = running.url
     running.close()
     with pytest.raises(httpx.ConnectError):

@@ -4,7 +4,7 @@ them, then sunk."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -12,11 +12,13 @@ import orjson
 from revenium.query import Window
 from revenium.records import Record
 from revenium.sync import sync_window
-from tests.support.clients import END, client_over, sandbox
+from tests.fakes.revenium import client_over, seeded
+
+END = datetime(2025, 3, 10, tzinfo=UTC)  # the client tests' sandbox ends here
 
 
 def test_prepare_runs_on_the_reading_threads_and_the_sink_gets_its_result() -> None:
-    box = sandbox(days=3, per_day=400)
+    box = seeded(end=END, seed=7, days=3, per_day=400, rate_per_s=100)
     client = client_over(box)
     caller = threading.get_ident()
     prepared_on: set[int] = set()
@@ -39,7 +41,7 @@ def test_prepare_runs_on_the_reading_threads_and_the_sink_gets_its_result() -> N
 
 
 def test_without_prepare_the_sink_gets_records() -> None:
-    box = sandbox(days=1, per_day=300)
+    box = seeded(end=END, seed=7, days=1, per_day=300, rate_per_s=100)
     pages: list[list[Record]] = []
     window = Window(END - timedelta(days=1), END)
     sync_window(client_over(box), window, pages.append, page_size=100, concurrency=2)

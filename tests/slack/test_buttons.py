@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,23 +23,20 @@ from storage import alerts as A
 from storage import silences as S
 from storage.audit import audit_log
 from storage.db import ThreadDatabases
-from tests.fakes.signing import block_action_body, signed_headers, slash_command_body
-from tests.fakes.slack import FakeSlack
-from tests.support.world import CHANNEL, T0, TS_BASE, World, per_minute, source_over
+from tests.fakes.revenium import source_over
+from tests.fakes.signing import SECRET, block_action_body, signed_headers, slash_command_body
+from tests.support.world import CHANNEL, T0, World, per_minute
 
-SECRET = "buttons-signing-secret-71c2"
 MARIA, BOB = "U0MARIA", "U0BOB"
 H, M = timedelta(hours=1), timedelta(minutes=1)
 _responses = itertools.count(1)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with FakeSlack(ts_base=TS_BASE) as slack:
-        slack.add_channel(CHANNEL, "finops")
-        slack.add_user(MARIA, "maria", admin=True)
-        slack.add_user(BOB, "bob")
-        yield World(tmp_path, slack)
+def world(world: World) -> World:
+    world.slack.add_user(MARIA, "maria", admin=True)
+    world.slack.add_user(BOB, "bob")
+    return world
 
 
 class Bolt:

@@ -24,17 +24,17 @@ from revenium.figures import group, summarize
 from revenium.records import Record, parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.revenium import KEY, TEAM, seeded
 from tests.fakes.signing import (
+    SECRET,
     app_home_opened_body,
     block_action_body,
     signed_headers,
     slash_command_body,
 )
 from tests.fakes.slack import FakeSlack
-from tests.support.serving import BOT_TOKEN, SECRET, Served, blocks_text, serve_env, serving, stop
+from tests.support.serving import BOT_TOKEN, Served, blocks_text, serve_env, serving, stop
 
-KEY = "sk-e2e-6c2a"
-TEAM = "Tm8xQp2v"
 END = datetime(2026, 11, 20, tzinfo=UTC)
 WINDOW_TEXT = "from 2026-11-15 to 2026-11-17"  # three whole UTC days, end date included
 START, STOP = datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 18, tzinfo=UTC)
@@ -43,9 +43,7 @@ ids = count()
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.seeded(
-        seed=5, days=8, per_day=200, end=END, api_key=KEY, team_id=TEAM, rate_per_s=10_000
-    )
+    sandbox = seeded(end=END, seed=5, days=8, per_day=200, rate_per_s=10_000)
     yield sandbox
     sandbox.close()
 

@@ -13,17 +13,18 @@ import pytest
 from revenium.sandbox.server import SandboxServer, serve
 from storage import alerts as A
 from storage.db import open_db
+from tests.fakes.revenium import KEY, TEAM, empty
 from tests.fakes.signing import slash_command_body
 from tests.fakes.slack import FakeSlack
 from tests.support.serving import serve_env, serving
-from tests.support.world import CHANNEL, KEY, TEAM, per_minute, sandbox, spend_rule
+from tests.support.world import CHANNEL, per_minute, spend_rule
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def api() -> Iterator[SandboxServer]:
-    box = sandbox()
+    box = empty()
     now = datetime.now(UTC)  # serve reads the system clock: the spike is around real time
     box.add_records(per_minute(now - timedelta(hours=2), now, 2.0))
     with serve(box) as running:

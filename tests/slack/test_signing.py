@@ -19,6 +19,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from tests.fakes.signing import (
     JSON_TYPE,
+    SECRET,
     app_home_opened_body,
     block_action_body,
     sign,
@@ -27,7 +28,6 @@ from tests.fakes.signing import (
 )
 from tests.fakes.slack import FakeSlack
 
-SECRET = "test-signing-secret"
 NOW = 1_700_000_000
 
 

@@ -19,12 +19,12 @@ from revenium.figures import summarize
 from revenium.records import parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.revenium import KEY, TEAM, seeded
+from tests.fakes.signing import SECRET
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
-from tests.support.serving import BOT_TOKEN, ROOT, SECRET, blocks_text, serve_env, stop
+from tests.support.serving import BOT_TOKEN, ROOT, blocks_text, serve_env, stop
 
-KEY = "sk-socket-7d3f"
-TEAM = "Tm8xQp2v"
 APP_TOKEN = "xapp-test"
 END = datetime(2026, 11, 20, tzinfo=UTC)
 START, STOP = datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 18, tzinfo=UTC)
@@ -32,9 +32,7 @@ START, STOP = datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 18, tzinfo=
 
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
-    sandbox = Sandbox.seeded(
-        seed=11, days=8, per_day=120, end=END, api_key=KEY, team_id=TEAM, rate_per_s=10_000
-    )
+    sandbox = seeded(end=END, seed=11, days=8, per_day=120, rate_per_s=10_000)
     yield sandbox
     sandbox.close()
 

@@ -24,8 +24,8 @@ from revenium.source import ApiSource
 from revenium.sync import sync_window
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
+from tests.fakes.revenium import TEAM, client_over, seeded
 from tests.support import oracle
-from tests.support.clients import KEY, TEAM, client_over
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 FRESH = timedelta(seconds=60)
@@ -35,8 +35,11 @@ FRESH = timedelta(seconds=60)
 def box() -> Iterator[Sandbox]:
     # Unpaced clients and no real sleeps: the sandbox's 100 req/s ceiling would answer 429
     # to a fast run of the property test below (rate limits are tested in test_client_*).
-    sandbox = Sandbox.seeded(
-        seed=3, days=40, per_day=60, end=NOW, api_key=KEY, team_id=TEAM, rate_per_s=1e9
+    sandbox = seeded(
+        end=NOW,
+        seed=3,
+        days=40,
+        per_day=60,
     )
     yield sandbox
     sandbox.close()

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from revenium import params as P
-from revenium.sandbox.core import LIST_PATH, PREFIX, Sandbox
+from revenium.sandbox.core import LIST_PATH
+from tests.fakes.revenium import TEAM
 
 END = datetime(2025, 11, 25, 9, 30, tzinfo=UTC)  # a Tuesday; never the wall clock
-KEY = "test-key-123"
-TEAM = "Tm8xQp2v"
-BASE = "http://sandbox.test" + PREFIX
 EMBEDDED = "aIImageMetricResourceList"
 
 
@@ -33,20 +30,6 @@ class FakeMonotonic:
 
     def __call__(self) -> float:
         return self.now
-
-
-def make_sandbox(**options: Any) -> Sandbox:
-    options.setdefault("rate_per_s", 1e9)
-    return Sandbox.seeded(
-        seed=11, days=3, per_day=300, end=END, api_key=KEY, team_id=TEAM, **options
-    )
-
-
-def client(sandbox: Sandbox, *, key: str | None = KEY) -> httpx.Client:
-    headers = {"x-api-key": key} if key is not None else {}
-    return httpx.Client(
-        transport=httpx.MockTransport(sandbox.handle), base_url=BASE, headers=headers
-    )
 
 
 def get_list(
@@ -82,25 +65,3 @@ def sorted_like_sqlite(records: list[dict[str, Any]], keys: list[tuple[str, str]
     for prop, direction in reversed(keys):
         out.sort(key=lambda r: (r[prop] is not None, r[prop]), reverse=direction == "desc")
     return [r["id"] for r in out]
-
-
-# Module fixtures for the sandbox test modules: import them by name. Module scope is the
-# importing module's, so each module gets its own sandbox (some inject faults into it).
-
-
-@pytest.fixture(scope="module")
-def box() -> Iterator[Sandbox]:
-    sandbox = make_sandbox()
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture(scope="module")
-def records(box: Sandbox) -> list[dict[str, Any]]:
-    return box.records()
-
-
-@pytest.fixture(scope="module")
-def http(box: Sandbox) -> Iterator[httpx.Client]:
-    with client(box) as c:
-        yield c

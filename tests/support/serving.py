@@ -20,10 +20,9 @@ from typing import Any
 import httpx
 
 from revenium.sandbox.server import SandboxServer
-from tests.fakes.signing import signed_headers
+from tests.fakes.signing import SECRET, signed_headers
 from tests.fakes.slack import FakeSlack
 
-SECRET = "signing-secret-e2e-5d1f"
 BOT_TOKEN = "xoxb-test"
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from slack_sdk import WebClient
 
 from bot.alerts.dispatcher import Dispatcher
@@ -19,46 +18,22 @@ from bot.config import Settings
 from bot.runtime import OneDatabase, Runtime
 from bot.slack.notifier import SlackNotifier
 from revenium import params as P
-from revenium.client import RevClient
 from revenium.clock import FakeClock
-from revenium.ratelimit import TokenBucket
 from revenium.records import format_time
 from revenium.sandbox.core import Sandbox
-from revenium.source import ApiSource
 from rules.model import Metric, Rule
 from storage import alerts as A
 from storage.db import open_db
+from tests.fakes.revenium import empty, source_over
 from tests.fakes.slack import FakeSlack
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday
-KEY = "rk-alerts-test-0a1b2c3d"
-TEAM = "Tm8xQp2v"
-BASE = "http://sandbox.test/profitstream"
 CHANNEL = "C0ALERTS"
 # FakeSlack's ts grow by one second per message from ts_base; put them after any fake "now"
 # so that the dispatcher's look-back window (first attempt - 15 min) always includes them.
 TS_BASE = 4_000_000_000
 MODEL = P.param("model").name
 _ids = itertools.count(1)
-
-
-def sandbox() -> Sandbox:
-    return Sandbox(None, api_key=KEY, team_id=TEAM, rate_per_s=1e9)
-
-
-def source_over(box: Sandbox) -> ApiSource:
-    http = httpx.Client(transport=httpx.MockTransport(box.handle))
-    client = RevClient(
-        http,
-        base_url=BASE,
-        api_key=KEY,
-        team_id=TEAM,
-        page_size=1000,
-        bucket=TokenBucket(1e9, burst=1e9),
-        max_attempts=1,
-        sleep=lambda _s: None,
-    )
-    return ApiSource(client)
 
 
 def record(when: datetime, cost: float, model: str = "dall-e-3", **extra: Any) -> dict[str, Any]:
@@ -96,7 +71,7 @@ def spend_rule(name: str = "runaway", **options: Any) -> Rule:
 class World:
     tmp: Path
     slack: FakeSlack
-    box: Sandbox = field(default_factory=sandbox)
+    box: Sandbox = field(default_factory=empty)
     clock: FakeClock = field(default_factory=lambda: FakeClock(T0))
     sleeps: list[float] = field(default_factory=list)
 
