@@ -216,3 +216,16 @@ def test_a_long_backlog_is_drained_over_several_passes_in_order(world: World) ->
             break
     assert [m["text"] for m in world.top_level(CHANNEL)] == texts
     assert O.unsettled(proc.db) == []
+
+
+def test_a_message_slack_refuses_as_such_is_given_up_at_once(world: World) -> None:
+    """Retrying the very same blocks cannot help: the row is given up on the first refusal,
+    and the messages after it in the channel go out."""
+    queue(world, CHANNEL, ["too long for Slack", "next one"])
+    world.slack.fail_next("chat.postMessage", "msg_too_long")
+    proc = world.process()
+    report = proc.dispatcher().drain()
+    row = O.get(proc.db, f"{CHANNEL}:too long for Slack")
+    assert row is not None and row.status == "given_up" and row.attempts == 1
+    assert report.given_up == 1 and report.retried == 0
+    assert [m["text"] for m in world.top_level()] == ["next one"]

@@ -248,3 +248,18 @@ def test_api_failures_exit_1_and_name_the_cause(
     message = json.loads(result.output)["error"]["message"]
     assert needle in message
     assert "wrong-key-123" not in result.output and KEY not in result.output
+
+
+def test_errors_by_model_groups_the_errors_by_model(
+    server: SandboxServer, records: list[Record]
+) -> None:
+    result = ask(server, "errors", "by", "model", "last", "7d")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)["data"]
+    start, end = LAST_7D
+    week = [r for r in records if start <= parse_time(r["requestTime"]) < end]
+    erred = Counter(r["model"] for r in week if r.get("errorReason"))
+    assert data["dimension"] == P.param("model").name
+    assert {row["value"]: row["errors"] for row in data["rows"]} == dict(erred)
+    assert [row["errors"] for row in data["rows"]] == sorted(erred.values(), reverse=True)
+    assert "Errors by model" in json.loads(result.output)["text"]

@@ -3,6 +3,7 @@ loopback and the fake Slack."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -74,3 +75,28 @@ def test_rules_backtest_of_an_unknown_rule_or_span_is_refused(env: dict[str, str
     assert missing.exit_code == 2 and "no rule named `nope`" in missing.output
     bad = run(env, "rules", "backtest", "runaway", "--since", "forever")
     assert bad.exit_code == 2 and "`forever` is not a span" in bad.output
+
+
+def test_rules_backtest_json_gives_the_episodes_for_ci(env: dict[str, str]) -> None:
+    end = T0 + 4 * H
+    done = run(
+        env, "rules", "backtest", "runaway", "--since", "6h", "--now", end.isoformat(), "--json"
+    )
+    assert done.exit_code == 0, done.output
+    found = json.loads(done.output)
+    assert (found["rule"], found["start"], found["end"]) == (
+        "runaway",
+        (end - 6 * H).isoformat(),
+        end.isoformat(),
+    )
+    [episode] = found["episodes"]
+    assert episode["group"] == {"model": "dall-e-3"}
+    assert episode["fired_at"] == "2026-11-02T11:40:00+00:00"
+    assert episode["resolved_at"] == "2026-11-02T13:50:00+00:00"
+    assert episode["peak"] == pytest.approx(120.0)
+
+
+def test_rules_backtest_json_of_an_unknown_rule_is_a_json_error(env: dict[str, str]) -> None:
+    missing = run(env, "rules", "backtest", "nope", "--json")
+    assert missing.exit_code == 2
+    assert "no rule named `nope`" in json.loads(missing.output)["error"]["message"]

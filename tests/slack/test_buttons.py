@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlite_utils
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.slack.app import Workers, build_app
+from bot.slack.app import build_app
+from bot.slack.workers import OUR_FAULT, Workers
 from revenium.secret import Secret
 from storage import alerts as A
 from storage import silences as S
@@ -180,3 +183,41 @@ def test_a_button_from_an_old_message_is_explained(world: World, bolt: Bolt) -> 
     gone = json.dumps({"rule": "deleted-rule", "group": None})
     message["blocks"][0]["elements"][0]["value"] = gone  # type: ignore[index]
     assert "No rule named `deleted-rule`" in bolt.click(message, "silence_1h", MARIA)["text"]
+
+
+class ClosedDatabases:
+    """A state database that fails as a broken disk would: every use raises sqlite3.Error."""
+
+    def get(self) -> Any:
+        db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+        db.conn.close()
+        return db
+
+
+def test_a_storage_failure_reaches_the_user_in_slack(world: World, bolt: Bolt) -> None:
+    bolt.rt.dbs = ClosedDatabases()
+    said = bolt.command("rule list", MARIA)
+    assert said["response_type"] == "ephemeral"
+    assert said["text"].startswith("⚠ storage failed: Cannot operate on a closed database")
+
+
+class Exploding:
+    """A metrics source with a bug in it."""
+
+    def summary(self, query: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    def as_of(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_bug_is_logged_and_the_user_is_told_something_went_wrong(
+    world: World, bolt: Bolt, caplog: pytest.LogCaptureFixture
+) -> None:
+    bolt.rt.source = Exploding()  # type: ignore[assignment]
+    said = bolt.command("summary last 1h", MARIA)
+    assert said["text"] == OUR_FAULT and said["response_type"] == "ephemeral"
+    assert "answering a command failed" in caplog.text and "RuntimeError: a bug" in caplog.text
