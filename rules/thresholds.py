@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from revenium.figures import Summary, summarize
@@ -38,21 +39,29 @@ class Finding:
 
 def evaluate(rule: Rule, fetch: Fetch, now: datetime, known: Iterable[Group] = ()) -> list[Finding]:
     """Findings for every group in the window, plus `known` groups (zero when absent)."""
-    window = rule.window_at(now)
-    rows = _rows(fetch(rule.query_at(now)))
+    window, *shifted = windows(rule, now)
+    query = rule.query_at(now)
+    rows = _rows(fetch(query))
     # An ungrouped rule always has its one instance; a grouped one keeps those it knows.
     for group in (None,) if rule.by is None else tuple(known):
         rows.setdefault(group, EMPTY)
     baseline: dict[Group, Summary] = {}
-    if rule.baseline is not None:
-        shifted = Window(
-            window.start - rule.baseline.shift, window.end - rule.baseline.shift, window.tz
-        )
-        baseline = _rows(fetch(rule.query_at(now).with_window(shifted)))
+    if shifted:
+        baseline = _rows(fetch(query.with_window(shifted[0])))
     return [
         judge(rule, group, summary, window, baseline.get(group, EMPTY) if baseline else None)
         for group, summary in rows.items()
     ]
+
+
+def windows(rule: Rule, now: datetime) -> tuple[Window, ...]:
+    """The windows an evaluation at `now` reads: the rule's own, then (change rules) the
+    same span shifted back. Backtests bucket history on the grid these fall on."""
+    window = rule.window_at(now)
+    if rule.baseline is None:
+        return (window,)
+    shift = rule.baseline.shift
+    return window, Window(window.start - shift, window.end - shift, window.tz)
 
 
 def judge(
@@ -62,14 +71,16 @@ def judge(
     value, reason = measure(rule, summary)
     if rule.baseline is not None and value is not None:
         value, reason = _change(rule, value, baseline or EMPTY)
-    finding = Finding(
+    breaching = value is not None and breaches(rule, value)
+    return Finding(
         group=group,
         value=value,
         threshold=rule.threshold,
         recovery_threshold=rule.recovery_threshold,
-        breaching=False,
-        # Nothing was asked at all: no error rate is left to alert on (see state.py).
-        recovered=value is None and summary.requests == 0,
+        breaching=breaching,
+        # No value: recovered only when nothing was asked at all, so no error rate is left
+        # to alert on (see state.py).
+        recovered=summary.requests == 0 if value is None else recovers(rule, value, breaching),
         no_data=value is None,
         samples=summary.requests,
         summary=summary,
@@ -77,10 +88,6 @@ def judge(
         baseline=baseline,
         reason=reason,
     )
-    if value is None:
-        return finding
-    breaching = breaches(rule, value)
-    return replace(finding, breaching=breaching, recovered=recovers(rule, value, breaching))
 
 
 def measure(rule: Rule, summary: Summary) -> tuple[float | None, str]:
@@ -119,12 +126,15 @@ def _change(rule: Rule, current: float, baseline: Summary) -> tuple[float | None
 
 
 def breaches(rule: Rule, value: float) -> bool:
-    return {
-        ">": value > rule.threshold,
-        ">=": value >= rule.threshold,
-        "<": value < rule.threshold,
-        "<=": value <= rule.threshold,
-    }[rule.op]
+    return _COMPARE[rule.op](value, rule.threshold)
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 def recovers(rule: Rule, value: float, breaching: bool) -> bool:
