@@ -10,12 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
 
 from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from rules.engine import SOURCE_ERRORS, SourceError
+from rules.history import History
 from rules.notification import Contributor
 from rules.thresholds import Fetch, Group
 
@@ -27,19 +27,11 @@ TOP_CONTRIBUTORS = 3
 Rows = list[tuple[Group, Summary]]
 
 
-class Figures(Protocol):
-    """What the engine reads: the summary and per-group figures of a MetricsSource."""
-
-    def summary(self, query: Query) -> Summary: ...
-
-    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]: ...
-
-
 @dataclass
 class SourceCache:
     """Memoizes `grouped` and `summary` answers (and failures) for one scheduler pass."""
 
-    source: Figures
+    source: History  # live: the MetricsSource; in a backtest: its history, bucketed
     answers: dict[tuple[Query, str | None], Rows | Exception] = field(default_factory=dict)
     asked: int = 0  # questions that reached the source
 

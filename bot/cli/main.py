@@ -63,7 +63,7 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
         cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
         runtime = build_runtime(settings, clock)
         try:
-            reply = execute(cmd, ctx, runtime)
+            reply = execute(cmd, ctx, runtime).complete()
         finally:
             runtime.source.close()
     if as_json:

@@ -19,6 +19,7 @@ from revenium.clock import Clock
 from revenium.source import ApiSource
 from revenium.sync import sync_window
 from storage.db import ThreadDatabases
+from storage.history import MirrorArchive
 from storage.mirrored import MirroredSource, Progress
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
@@ -51,7 +52,8 @@ def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None
         progress=progress,
     )
     admins = admins_for(settings, clock)
-    return Runtime(settings=settings, clock=clock, source=source, dbs=dbs, admins=admins)
+    archive = MirrorArchive(source)
+    return Runtime(settings, clock, source, dbs=dbs, admins=admins, archive=archive)
 
 
 def notifier_for(settings: Settings) -> Notifier:

@@ -1,8 +1,10 @@
 """The Bolt app: ack within milliseconds, answer through `respond()` from a worker pool.
 
-Every listener acks, then hands its work to `Workers` (bot/slack/workers.py). Errors a
-person can act on become an ephemeral reply (bot.errors.explain), here and in the one
-`@app.error` handler for anything raised inside Bolt itself.
+Every listener acks, then hands its work to `Workers` (bot/slack/workers.py); an answer
+with a slow part (a rule card's backtest) may come as one message replaced once
+(bot/slack/early.py). Errors a person can act on become an ephemeral reply
+(bot.errors.explain), here and in the one `@app.error` handler for anything raised
+inside Bolt itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.render.home import home_view
 from bot.reply import Context
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
+from bot.slack.early import CARD_WAIT_S, show_when_ready
 from bot.slack.workers import Workers, deliver
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,15 @@ def quiet_slack_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Workers) -> App:
+def build_app(
+    settings: Settings,
+    rt: Runtime,
+    client: WebClient,
+    workers: Workers,
+    *,
+    card_wait: float = CARD_WAIT_S,
+) -> App:
+    """`card_wait`: seconds an asker waits for a whole answer before seeing part of it."""
     quiet_slack_logs()
     if rt.admins is None:  # admins are asked of this workspace (users.info)
         rt.admins = admins_for(settings, rt.clock)
@@ -50,8 +61,12 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
     ) -> None:
         def work() -> None:
-            reply = attempt(lambda: handle(text, ctx, rt, offset=offset))
-            deliver(reply, respond, client, ctx, replace=replace)
+            reply = attempt(lambda: handle(text, ctx, rt, offset=offset, early=True))
+            show_when_ready(
+                reply,
+                lambda r, again: deliver(r, respond, client, ctx, replace=replace or again),
+                within=card_wait,
+            )
 
         workers.submit(work, respond)
 

@@ -9,7 +9,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +20,10 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack.app import build_app
+from bot.slack.early import CARD_WAIT_S
 from bot.slack.workers import OUR_FAULT, Workers
 from revenium.secret import Secret
+from rules.history import Archive, History, Plan
 from storage import alerts as A
 from storage import silences as S
 from storage.audit import audit_log
@@ -45,7 +47,7 @@ def world(world: World) -> World:
 class Bolt:
     """The app as `serve` builds it, fed signed requests in-process."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, *, card_wait: float = CARD_WAIT_S) -> None:
         self.world = world
         settings = Settings(
             slack_bot_token=Secret(world.slack.token),
@@ -57,19 +59,28 @@ class Bolt:
         self.rt = Runtime(settings, world.clock, source_over(world.box), self.dbs)
         client = WebClient(token=world.slack.token, base_url=world.slack.url)
         self.workers = Workers(threads=2)
-        self.app: App = build_app(settings, self.rt, client, self.workers)
+        self.app: App = build_app(settings, self.rt, client, self.workers, card_wait=card_wait)
 
-    def _send(self, body: bytes, response_id: str) -> dict[str, Any]:
+    def _send(self, body: bytes, response_id: str, posts: int = 1) -> list[dict[str, Any]]:
         signed = signed_headers(body, SECRET, int(time.time()))  # Bolt checks the real clock
         headers: dict[str, str | Sequence[str]] = dict(signed)
         assert self.app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
-        posts = self.world.slack.wait_for(lambda: self.world.slack.responses(response_id))
-        return dict(posts[0])
+        slack = self.world.slack
+        return slack.wait_for(
+            lambda: (
+                len(slack.responses(response_id)) >= posts
+                and [dict(p) for p in slack.responses(response_id)]
+            )
+        )
 
     def command(self, text: str, user: str) -> dict[str, Any]:
+        return self.answers(text, user)[0]
+
+    def answers(self, text: str, user: str, posts: int = 1) -> list[dict[str, Any]]:
+        """The first `posts` response_url posts of a command."""
         rid = f"cmd{next(_responses)}"
         url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
-        return self._send(slash_command_body(text, user, CHANNEL, url), rid)
+        return self._send(slash_command_body(text, user, CHANNEL, url), rid, posts)
 
     def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
         """Click the button `action_id` of a message in the channel."""
@@ -83,7 +94,7 @@ class Bolt:
         rid = f"click{next(_responses)}"
         url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
         body = block_action_body(action_id, value, user, CHANNEL, url, message=message)
-        return self._send(body, rid)
+        return self._send(body, rid)[0]
 
     def close(self) -> None:
         self.workers.shutdown()
@@ -120,6 +131,51 @@ def test_only_admins_change_rules_from_slack(world: World, bolt: Bolt) -> None:
         (MARIA, "rule pause"),
         (MARIA, "rule add"),
     ]
+
+
+class HeldBack:
+    """An archive that reads only once the asker has seen the card: a backtest too slow to
+    wait for, without waiting for a clock."""
+
+    def __init__(self, inner: Archive, world: World) -> None:
+        self.inner, self.world = inner, world
+
+    def earliest(self) -> datetime | None:
+        return self.inner.earliest()
+
+    def history(self, plan: Plan | None) -> History:
+        self.world.slack.wait_for(lambda: self.world.slack.ephemerals(CHANNEL), timeout=10)
+        return self.inner.history(plan)
+
+
+SPIKE = "Backtest, last 14 days:* would have fired 1×"
+
+
+def test_a_rule_card_is_one_message_with_its_backtest_when_it_is_quick(world: World) -> None:
+    world.box.add_records(per_minute(T0 - 3 * H, T0 - 2 * H, 2.0))
+    bolt = Bolt(world, card_wait=60)
+    try:
+        [card] = bolt.answers("rule add runaway when cost > 50 per 1h by model", MARIA)
+        assert SPIKE in str(card["blocks"]) and not card["replace_original"]
+        [shown] = world.slack.ephemerals(CHANNEL)
+        assert SPIKE in str(shown["blocks"])
+    finally:
+        bolt.close()
+
+
+def test_a_slow_rule_card_comes_at_once_and_is_replaced_with_its_backtest(world: World) -> None:
+    world.box.add_records(per_minute(T0 - 3 * H, T0 - 2 * H, 2.0))
+    bolt = Bolt(world, card_wait=0)
+    bolt.rt.archive = HeldBack(bolt.rt.history, world)
+    try:
+        first, whole = bolt.answers("rule add runaway when cost > 50 per 1h by model", MARIA, 2)
+        assert first["text"].startswith("✅ Rule `runaway`")
+        assert "still running; this card is replaced" in str(first["blocks"])
+        assert whole["replace_original"] and SPIKE in str(whole["blocks"])
+        [shown] = world.slack.ephemerals(CHANNEL)  # one message, now with its backtest
+        assert SPIKE in str(shown["blocks"]) and "still running" not in str(shown["blocks"])
+    finally:
+        bolt.close()
 
 
 def test_a_silence_button_suppresses_and_unsilence_lets_it_speak(world: World, bolt: Bolt) -> None:
