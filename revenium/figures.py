@@ -97,18 +97,21 @@ def summary_of(sums: Sequence[float], durations: list[int] | None = None) -> Sum
     sorted durations: the one place rates and rounding are defined."""
     requests, images, requested, cost, errors, wasted, shortfall = sums
     requests, images, errors = int(requests), int(images), int(errors)
-    return Summary(
-        requests=requests,
-        images=images,
-        requested_images=int(requested),
-        cost=round(cost, 6),
-        errors=errors,
-        error_rate=errors / requests if requests else 0.0,
-        cost_per_image=round(cost / images, 6) if images else None,
-        duration_p50_ms=None if durations is None else nearest_rank(durations, 0.50),
-        duration_p95_ms=None if durations is None else nearest_rank(durations, 0.95),
-        wasted_cost=round(wasted, 6),
-        shortfall=int(shortfall),
+    p50 = p95 = None
+    if durations is not None:
+        p50, p95 = nearest_rank(durations, 0.50), nearest_rank(durations, 0.95)
+    return Summary(  # positional, in field order: backtests build one per group and window
+        requests,
+        images,
+        int(requested),
+        round(cost, 6),
+        errors,
+        errors / requests if requests else 0.0,
+        round(cost / images, 6) if images else None,
+        p50,
+        p95,
+        round(wasted, 6),
+        int(shortfall),
     )
 
 

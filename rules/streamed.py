@@ -39,7 +39,7 @@ class StreamArchive:
             return self.source
         read = records(self.source, plan.base, plan.origin, plan.end, limit=self.slice_records)
         found = tally(plan, plan.cubes, read)
-        cubes = {dims: Cube(plan.buckets, rows) for dims, rows in found.items()}
+        cubes = {dims: Cube.of(plan.buckets, rows) for dims, rows in found.items()}
         return Bucketed(plan, cubes, self.source)
 
 

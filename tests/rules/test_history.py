@@ -97,8 +97,8 @@ class Asked:
 
 def test_a_window_sums_its_buckets_and_anything_else_goes_to_the_source() -> None:
     sums = (1, 1, 1, 0.5, 0, 0.0, 0)
-    cube = Cube(24, [(b, ("a",), sums) for b in range(24)] + [(3, ("b",), sums)])
-    pairs = Cube(24, [(b, ("x", m), sums) for b in range(24) for m in ("a", "b")])
+    cube = Cube.of(24, [(b, ("a",), sums) for b in range(24)] + [(3, ("b",), sums)])
+    pairs = Cube.of(24, [(b, ("x", m), sums) for b in range(24) for m in ("a", "b")])
     rest = Asked()
     history = Bucketed(grid(), {(MODEL,): cube, (AGENT, MODEL): pairs}, rest)
     window = Window(T0, T0 + H)

@@ -19,7 +19,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from sqlite_utils import Database
 
 from revenium import params as P
 from revenium.clock import FakeClock
@@ -35,7 +34,7 @@ from rules.notification import Notification
 from rules.replay import backtest_messages
 from rules.schedule import slots
 from rules.streamed import StreamArchive
-from storage.db import open_db
+from storage.db import ThreadDatabases
 from storage.history import MirrorArchive
 from storage.mirror import Mirror
 from storage.mirrored import MirroredSource
@@ -91,14 +90,6 @@ def _record(rng: random.Random, i: int, when: datetime, model: str) -> Record:
     }
 
 
-@dataclass
-class One:
-    db: Database
-
-    def get(self) -> Database:
-        return self.db
-
-
 @dataclass(frozen=True)
 class Traffic:
     box: Sandbox
@@ -115,12 +106,12 @@ def world(seed: int) -> Traffic:
     box = empty()
     box.add_records(records)
     clock = FakeClock(NOW)
-    db = open_db(":memory:")
-    mirror = Mirror(db, clock)
+    dbs = ThreadDatabases(":memory:")  # a throwaway file: the history is read on its own thread
+    mirror = Mirror(dbs.get(), clock)
     mirror.upsert(TEAM, records)
     mirror.set_coverage(TEAM, NOW - SPAN, NOW)
     mirrored = MirroredSource(
-        One(db), TEAM, never, source_over(box), clock, freshness=timedelta(days=1), history=KEPT
+        dbs, TEAM, never, source_over(box), clock, freshness=timedelta(days=1), history=KEPT
     )
     return Traffic(box, mirrored)
 

@@ -5,13 +5,16 @@ the mirror read from the API once, and a failing store reported as the source fa
 
 from __future__ import annotations
 
+import copy
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_utils import Database
 
 from revenium import params as P
 from revenium.clock import FakeClock
@@ -130,14 +133,44 @@ def test_a_backtest_reaches_back_as_far_as_the_mirror_keeps(tmp_path: Path) -> N
     )
 
 
-def test_a_failing_store_is_the_source_failing(tmp_path: Path) -> None:
-    source = mirrored(tmp_path, traffic(), source_over(empty()), kept=70 * H)
+class Unreadable(ThreadDatabases):
+    """Connections that may not read the records table, as a failing disk would not."""
 
-    def unreadable(action: int, table: str | None, *_: Any) -> int:
+    def get(self) -> Database:
+        db = super().get()
+        db.conn.set_authorizer(self.refuse)
+        return db
+
+    @staticmethod
+    def refuse(action: int, table: str | None, *_: Any) -> int:
         refused = action == sqlite3.SQLITE_READ and table == "records"
         return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
 
-    source.dbs.get().conn.set_authorizer(unreadable)
+
+def test_a_failing_store_is_the_source_failing(tmp_path: Path) -> None:
+    source = mirrored(tmp_path, traffic(), source_over(empty()), kept=70 * H)
+    source.dbs = Unreadable(tmp_path / "m.db")
     rule = Rule("spike", Metric.COST, 50.0, H)
     with pytest.raises(SourceError, match=r"local store: access to records\.t is prohibited"):
         backtest_messages(rule, MirrorArchive(source), NOW - 2 * H, NOW)
+
+
+def test_one_connection_for_every_thread_is_read_on_the_asking_thread(tmp_path: Path) -> None:
+    records = traffic()
+    box = empty()
+    box.add_records(records)
+    threaded = mirrored(tmp_path, records, source_over(box), kept=70 * H)
+    one = copy.copy(threaded)
+    one.dbs = One(threaded.dbs.get())  # an in-memory state db is one connection
+    rule = Rule("spike", Metric.COST, 50.0, H, by=MODEL)
+    start = NOW - 36 * H
+    expected = backtest_messages(rule, MirrorArchive(threaded), start, NOW)
+    assert expected and backtest_messages(rule, MirrorArchive(one), start, NOW) == expected
+
+
+@dataclass
+class One:
+    db: Database
+
+    def get(self) -> Database:
+        return self.db
