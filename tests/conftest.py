@@ -4,6 +4,7 @@ tests/support/ (values, record builders, the oracle, the alerting world) and tes
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,23 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A command run in-process configures logging for the whole process
+    (bot/cli/logs.py): put levels and root handlers back for the next test."""
+    root = logging.getLogger()
+    handlers, levels = (
+        list(root.handlers),
+        {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict},
+    )
+    root_level = root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(root_level)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture
