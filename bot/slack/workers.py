@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -28,9 +28,12 @@ class Workers:
 
     def __init__(self, threads: int = WORKER_THREADS) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="imgmetrics")
+        self._taken: set[Future[None]] = set()
 
     def submit(self, work: Callable[[], None], respond: Respond | None = None) -> None:
-        self.pool.submit(self._guard, work, respond)
+        taken = self.pool.submit(self._guard, work, respond)
+        self._taken.add(taken)  # until it is done: what a stop waits for
+        taken.add_done_callback(self._taken.discard)
 
     @staticmethod
     def _guard(work: Callable[[], None], respond: Respond | None) -> None:
@@ -44,8 +47,16 @@ class Workers:
                 except Exception:  # Slack unreachable too: the log has it
                     log.warning("could not tell the user that answering failed")
 
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Take no more work and finish what was taken, for `timeout` seconds at most (None:
+        as long as it takes); then drop what has not started. True if nothing was dropped."""
+        self.pool.shutdown(wait=False)
+        _, running = wait(list(self._taken), timeout=timeout)
+        done = not running
+        if not done:
+            log.warning("answers still running after %.0f s were abandoned", timeout)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return done
 
 
 def deliver(

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -156,6 +157,7 @@ class Sandbox:
                 allowance = self._bucket.peek()
         for name, value in allowance.headers().items():
             response.headers.setdefault(name, value)
+        response.headers["Date"] = formatdate(self._wall(), usegmt=True)  # the sandbox's clock
         return response
 
     def _faulty(
