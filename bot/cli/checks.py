@@ -183,9 +183,10 @@ def membership_check(client: Any, channels: Mapping[str, list[str]]) -> Check:
     if outside:
         fix = "invite the bot there (/invite @imgmetrics) or point what posts there elsewhere"
         return failed("channels", f"cannot post in {'; '.join(outside)}", fix)
-    return Check(
-        "channels", True, f"a member of all {len(channels)} that rules, budgets and digests post to"
-    )
+    if not channels:
+        return Check("channels", True, "no rule, budget or digest posts to a channel yet")
+    where = f"a member of all {len(channels)} that rules, budgets and digests post to"
+    return Check("channels", True, where)
 
 
 # -- Revenium ----------------------------------------------------------------------------
@@ -215,11 +216,8 @@ def revenium_checks(settings: Settings, dates: dict[str, datetime]) -> list[Chec
         except RecordNotFound:
             me = None  # no users/me here: the list request alone tells
         except BadKey as e:
-            return [
-                failed(
-                    "Revenium key", str(e), "set REVENIUM_API_KEY to a key that may read metrics"
-                )
-            ]
+            fix = "set REVENIUM_API_KEY to a key allowed to read metrics, not metering-only"
+            return [failed("Revenium key", f"REVENIUM_API_KEY was refused ({e.status})", fix)]
         except ReveniumError as e:
             return [_unreachable("Revenium key", e)]
         key = Check("Revenium key", True, f"accepted{_user(me)}")
