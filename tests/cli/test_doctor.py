@@ -128,7 +128,9 @@ def test_a_missing_scope_is_named(api: SandboxServer, tmp_path: Path) -> None:
 def test_a_bad_bot_token_is_named(api: SandboxServer, slack: FakeSlack, tmp_path: Path) -> None:
     result = doctor(api, slack, tmp_path / "imgmetrics.db", SLACK_BOT_TOKEN="xoxb-not-this")
     assert result.exit_code == 1
-    assert lines(result)["Slack"].startswith("✘ Slack: Slack refused SLACK_BOT_TOKEN (invalid_auth)")
+    assert lines(result)["Slack"].startswith(
+        "✘ Slack: Slack refused SLACK_BOT_TOKEN (invalid_auth)"
+    )
     assert "xoxb-not-this" not in result.output
 
 
