@@ -125,6 +125,7 @@ def tick(api: SandboxServer, slack: FakeSlack, tmp: Path) -> str:
     env = serve_env(api, slack, KEY, TEAM, tmp / "imgmetrics.db")
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "tick"],
+        check=False,
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -141,6 +142,9 @@ def test_sigterm_during_an_answer_delivers_it_then_exits_0(
 ) -> None:
     slack.delays["response_url"] = HOLD_S
     with serving(mode, api, slack, tmp_path) as served:
+        health = f"http://127.0.0.1:{served.port}"  # Socket Mode: --health-port
+        assert served.http.get(health + "/readyz").json() == {"ok": True, "problems": []}
+        assert "imgmetrics_commands_total" in served.http.get(health + "/metrics").text
         served.command("help", "r1")
         slack.wait_for(lambda: "response_url" in slack.arrived, timeout=10)
         assert slack.responses("r1") == []  # still in flight when the signal lands
