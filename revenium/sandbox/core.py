@@ -128,6 +128,12 @@ class Sandbox:
         with self._state_lock:
             self._faults.inject(kind, count, delay_s=delay_s)
 
+    @property
+    def faults_pending(self) -> int:
+        """Injected faults no request has taken yet."""
+        with self._state_lock:
+            return len(self._faults)
+
     def close(self) -> None:
         with self._db_lock:
             self._conn.close()
