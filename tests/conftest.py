@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from revenium.sandbox.server import SandboxServer, serve
+from tests.fakes.revenium import empty
 from tests.fakes.slack import FakeSlack
-from tests.support.world import CHANNEL, TS_BASE, World
+from tests.support.world import CHANNEL, TS_BASE, World, per_minute
 
 # slack_sdk ignores NO_PROXY (DESIGN.md §3): with a proxy set, calls to the loopback
 # fakes would go to the proxy instead.
@@ -49,3 +52,16 @@ def world(tmp_path: Path) -> Iterator[World]:
     with FakeSlack(ts_base=TS_BASE) as slack:
         slack.add_channel(CHANNEL, "finops")
         yield World(tmp_path, slack)
+
+
+@pytest.fixture
+def live_api() -> Iterator[SandboxServer]:
+    """The sandbox on loopback with a record a minute ($2 each) over the last two hours of
+    real time: for processes that read the system clock (`serve`, `doctor`); a spend rule
+    fires on it. `.sandbox` counts its requests."""
+    box = empty()
+    now = datetime.now(UTC)
+    box.add_records(per_minute(now - timedelta(hours=2), now, 2.0))
+    with serve(box) as running:
+        yield running
+    box.close()

@@ -213,6 +213,8 @@ def sandbox(
     """A Revenium-compatible API on local synthetic data (no network, no key)."""
     from revenium.sandbox.server import run  # start-up cost: the sandbox loads on use
 
+    load_settings()  # for its logging, as every command
+
     run(
         host=host,
         port=port,

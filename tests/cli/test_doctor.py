@@ -16,32 +16,18 @@ from click.testing import CliRunner, Result
 
 from bot.cli.checks import BOT_SCOPES
 from bot.cli.main import main
-from revenium.sandbox.core import Sandbox
-from revenium.sandbox.server import SandboxServer, serve
+from revenium.sandbox.server import SandboxServer
 from rules.model import Budget, Digest, Period
 from storage import alerts as A
 from storage import budgets as BG
 from storage import digests as D
 from storage.db import open_db
-from tests.fakes.revenium import KEY, OTHER_TEAM, TEAM, empty
+from tests.fakes.revenium import KEY, OTHER_TEAM, TEAM
 from tests.fakes.slack import FakeSlack, manifest_scopes
 from tests.support.serving import ROOT, serve_env
 from tests.support.world import CHANNEL, spend_rule
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-
-
-@pytest.fixture
-def box() -> Iterator[Sandbox]:
-    sandbox = empty()
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture
-def api(box: Sandbox) -> Iterator[SandboxServer]:
-    with serve(box) as running:
-        yield running
 
 
 @pytest.fixture
@@ -66,12 +52,12 @@ def lines(result: Result) -> dict[str, str]:
 
 
 def test_everything_set_up_right_is_all_ticks_and_exit_0(
-    api: SandboxServer, slack: FakeSlack, box: Sandbox, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     db = tmp_path / "fresh" / "imgmetrics.db"
     db.parent.mkdir()
-    before = box.requests
-    result = doctor(api, slack, db)
+    before = live_api.sandbox.requests
+    result = doctor(live_api, slack, db)
     assert result.exit_code == 0, result.output
     checks = lines(result)
     assert set(checks) == {
@@ -87,12 +73,12 @@ def test_everything_set_up_right_is_all_ticks_and_exit_0(
     assert all(line.startswith("✔") for line in checks.values()), result.output
     assert "created and migrated" in checks["database"]  # a fresh install gets its file
     assert A.list_rules(open_db(db)) == []
-    assert box.requests - before == 2  # users/me, then one record of the team
+    assert live_api.sandbox.requests - before == 2  # users/me, then one record of the team
     assert KEY not in result.output
 
 
 def test_the_bot_must_be_in_every_channel_something_posts_to(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     slack.add_channel("C0OUTSIDE", "elsewhere", member=False)
     slack.add_channel("C0DIGEST", "digests")
@@ -103,7 +89,7 @@ def test_the_bot_must_be_in_every_channel_something_posts_to(
     D.save_digest(db, Digest("C0DIGEST", time(9), NOW))
     db.close()
 
-    result = doctor(api, slack, tmp_path / "imgmetrics.db")
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db")
     assert result.exit_code == 1
     line = lines(result)["channels"]
     assert line.startswith("✘") and "C0OUTSIDE (rule outside: not_in_channel)" in line
@@ -111,22 +97,24 @@ def test_the_bot_must_be_in_every_channel_something_posts_to(
     assert CHANNEL not in line and "C0DIGEST" not in line
 
     slack.add_channel("C0OUTSIDE", "elsewhere", member=True)  # invited
-    assert lines(doctor(api, slack, tmp_path / "imgmetrics.db"))["channels"].startswith(
+    assert lines(doctor(live_api, slack, tmp_path / "imgmetrics.db"))["channels"].startswith(
         "✔ channels: a member of all 3"
     )
 
 
-def test_a_missing_scope_is_named(api: SandboxServer, tmp_path: Path) -> None:
+def test_a_missing_scope_is_named(live_api: SandboxServer, tmp_path: Path) -> None:
     with FakeSlack(scopes=manifest_scopes() - {"files:write"}) as slack:
-        result = doctor(api, slack, tmp_path / "imgmetrics.db")
+        result = doctor(live_api, slack, tmp_path / "imgmetrics.db")
     assert result.exit_code == 1
     line = lines(result)["Slack scopes"]
     assert line.startswith("✘ Slack scopes: not granted: files:write →")
     assert "reinstall" in line
 
 
-def test_a_bad_bot_token_is_named(api: SandboxServer, slack: FakeSlack, tmp_path: Path) -> None:
-    result = doctor(api, slack, tmp_path / "imgmetrics.db", SLACK_BOT_TOKEN="xoxb-not-this")
+def test_a_bad_bot_token_is_named(
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
+) -> None:
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db", SLACK_BOT_TOKEN="xoxb-not-this")
     assert result.exit_code == 1
     assert lines(result)["Slack"].startswith(
         "✘ Slack: Slack refused SLACK_BOT_TOKEN (invalid_auth)"
@@ -135,39 +123,41 @@ def test_a_bad_bot_token_is_named(api: SandboxServer, slack: FakeSlack, tmp_path
 
 
 def test_a_bad_key_costs_one_request(
-    api: SandboxServer, slack: FakeSlack, box: Sandbox, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    before = box.requests
-    result = doctor(api, slack, tmp_path / "imgmetrics.db", REVENIUM_API_KEY="rk-wrong-key-0000")
+    before = live_api.sandbox.requests
+    result = doctor(
+        live_api, slack, tmp_path / "imgmetrics.db", REVENIUM_API_KEY="rk-wrong-key-0000"
+    )
     assert result.exit_code == 1
     line = lines(result)["Revenium key"]
     assert line.startswith("✘ Revenium key: REVENIUM_API_KEY was refused (403)")
     assert "Revenium team" not in lines(result)
-    assert box.requests - before == 1
+    assert live_api.sandbox.requests - before == 1
     assert "rk-wrong-key-0000" not in result.output
 
 
 @pytest.mark.parametrize("team", [OTHER_TEAM, "not-a-hashid!"])
 def test_a_wrong_team_names_the_teams_the_key_can_read(
-    api: SandboxServer, slack: FakeSlack, box: Sandbox, tmp_path: Path, team: str
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path, team: str
 ) -> None:
-    before = box.requests
-    result = doctor(api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID=team)
+    before = live_api.sandbox.requests
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID=team)
     assert result.exit_code == 1
     checks = lines(result)
     assert checks["Revenium key"].startswith("✔")
     line = checks["Revenium team"]
     assert line.startswith(f"✘ Revenium team: the key may not read team {team!r}")
     assert f"it can read {TEAM} (Sandbox team) → set REVENIUM_TEAM_ID to one of them" in line
-    assert box.requests - before == 2  # never retried
+    assert live_api.sandbox.requests - before == 2  # never retried
 
 
 def test_an_unusable_database_is_named(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     not_a_folder = tmp_path / "volume"
     not_a_folder.write_text("a file where the volume should be mounted")
-    result = doctor(api, slack, not_a_folder / "imgmetrics.db")
+    result = doctor(live_api, slack, not_a_folder / "imgmetrics.db")
     assert result.exit_code == 1
     line = lines(result)["database"]
     assert line.startswith(f"✘ database: {not_a_folder / 'imgmetrics.db'} is not usable:")
@@ -175,17 +165,17 @@ def test_an_unusable_database_is_named(
 
 
 def test_a_file_that_is_not_a_database_is_named(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     garbage = tmp_path / "imgmetrics.db"
     garbage.write_bytes(b"not sqlite at all " * 100)
-    line = lines(doctor(api, slack, garbage))["database"]
+    line = lines(doctor(live_api, slack, garbage))["database"]
     assert line.startswith("✘") and "file is not a database" in line
 
 
-def test_a_skewed_clock_is_named(api: SandboxServer, slack: FakeSlack, tmp_path: Path) -> None:
+def test_a_skewed_clock_is_named(live_api: SandboxServer, slack: FakeSlack, tmp_path: Path) -> None:
     slack.clock_offset = -120.0  # Slack's clock says two minutes earlier: ours is ahead
-    result = doctor(api, slack, tmp_path / "imgmetrics.db")
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db")
     assert result.exit_code == 1
     line = lines(result)["clock"]
     found = re.match(r"✘ clock: (\d+) s ahead of Slack's → ", line)
@@ -194,15 +184,17 @@ def test_a_skewed_clock_is_named(api: SandboxServer, slack: FakeSlack, tmp_path:
 
 
 def test_settings_that_do_not_parse_are_one_cross(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    result = doctor(api, slack, tmp_path / "imgmetrics.db", IMGMETRICS_TZ="Mars/Olympus")
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db", IMGMETRICS_TZ="Mars/Olympus")
     assert result.exit_code == 1
     assert result.stdout.startswith("✘ settings: IMGMETRICS_TZ `Mars/Olympus` is not an IANA")
 
 
-def test_missing_settings_are_named(api: SandboxServer, slack: FakeSlack, tmp_path: Path) -> None:
-    result = doctor(api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID="")
+def test_missing_settings_are_named(
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
+) -> None:
+    result = doctor(live_api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID="")
     assert result.exit_code == 1
     assert lines(result)["settings"].startswith("✘ settings: REVENIUM_TEAM_ID not set")
 
@@ -212,15 +204,17 @@ def test_the_scopes_doctor_asks_for_are_the_manifests() -> None:
 
 
 def test_serve_refuses_a_wrong_team_with_the_same_words_after_two_requests(
-    api: SandboxServer, slack: FakeSlack, box: Sandbox, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    env = serve_env(api, slack, KEY, OTHER_TEAM, tmp_path / "imgmetrics.db")
-    told = doctor(api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID=OTHER_TEAM)
-    before = box.requests
+    env = serve_env(live_api, slack, KEY, OTHER_TEAM, tmp_path / "imgmetrics.db")
+    told = doctor(live_api, slack, tmp_path / "imgmetrics.db", REVENIUM_TEAM_ID=OTHER_TEAM)
+    before = live_api.sandbox.requests
     command = [sys.executable, "-m", "bot.cli", "serve", "--port", "0"]
     done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, timeout=30)
     output = (done.stdout + done.stderr).decode(errors="replace")
     assert done.returncode == 2, output
     assert lines(told)["Revenium team"] in output
     assert "Traceback" not in output
-    assert box.requests - before == 2  # not one 403 more: Revenium blocks sustained 4xx
+    assert (
+        live_api.sandbox.requests - before == 2
+    )  # not one 403 more: Revenium blocks sustained 4xx

@@ -14,37 +14,28 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from revenium.sandbox.server import SandboxServer, serve
+from revenium.sandbox.server import SandboxServer
 from storage import alerts as A
 from storage import outbox as O
 from storage.db import open_db
-from tests.fakes.revenium import KEY, TEAM, empty
+from tests.fakes.revenium import KEY, TEAM
 from tests.fakes.signing import SECRET, signed_headers, slash_command_body
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.support.serving import ROOT, START_TIMEOUT_S, free_port, serve_env
-from tests.support.world import CHANNEL, per_minute, spend_rule
+from tests.support.world import CHANNEL, spend_rule
 
 pytestmark = pytest.mark.slow
 APP_TOKEN = "xapp-test"
 HOLD_S = 1.5  # how long the fake Slack holds the answer or post in flight
 GRACE_S = 10.0
 MODES = ["http", "socket"]
-
-
-@pytest.fixture
-def api() -> Iterator[SandboxServer]:
-    box = empty()
-    now = datetime.now(UTC)  # serve reads the system clock: the spike is around real time
-    box.add_records(per_minute(now - timedelta(hours=2), now, 2.0))
-    with serve(box) as running:
-        yield running
 
 
 @pytest.fixture
@@ -115,14 +106,14 @@ class Serve:
 
 
 @contextmanager
-def serving(mode: str, api: SandboxServer, slack: FakeSlack, tmp: Path) -> Iterator[Serve]:
-    env = serve_env(api, slack, KEY, TEAM, tmp / "imgmetrics.db", SLACK_APP_TOKEN=APP_TOKEN)
+def serving(mode: str, live_api: SandboxServer, slack: FakeSlack, tmp: Path) -> Iterator[Serve]:
+    env = serve_env(live_api, slack, KEY, TEAM, tmp / "imgmetrics.db", SLACK_APP_TOKEN=APP_TOKEN)
     with ExitStack() as stack:
         yield Serve(mode, env, tmp / "serve.log", slack, stack)
 
 
-def tick(api: SandboxServer, slack: FakeSlack, tmp: Path) -> str:
-    env = serve_env(api, slack, KEY, TEAM, tmp / "imgmetrics.db")
+def tick(live_api: SandboxServer, slack: FakeSlack, tmp: Path) -> str:
+    env = serve_env(live_api, slack, KEY, TEAM, tmp / "imgmetrics.db")
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "tick"],
         check=False,
@@ -138,10 +129,10 @@ def tick(api: SandboxServer, slack: FakeSlack, tmp: Path) -> str:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_sigterm_during_an_answer_delivers_it_then_exits_0(
-    mode: str, api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    mode: str, live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     slack.delays["response_url"] = HOLD_S
-    with serving(mode, api, slack, tmp_path) as served:
+    with serving(mode, live_api, slack, tmp_path) as served:
         health = f"http://127.0.0.1:{served.port}"  # Socket Mode: --health-port
         assert served.http.get(health + "/readyz").json() == {"ok": True, "problems": []}
         assert "imgmetrics_commands_total" in served.http.get(health + "/metrics").text
@@ -154,7 +145,9 @@ def test_sigterm_during_an_answer_delivers_it_then_exits_0(
     assert took < GRACE_S
     assert slack.responses("r1"), "the answer in progress was lost"
     assert "Traceback" not in logged
-    assert "Another imgmetrics process holds the scheduler lease" not in tick(api, slack, tmp_path)
+    assert "Another imgmetrics process holds the scheduler lease" not in tick(
+        live_api, slack, tmp_path
+    )
 
 
 def db_with_rules(folder: Path) -> Path:
@@ -168,11 +161,11 @@ def db_with_rules(folder: Path) -> Path:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_sigterm_during_a_scheduler_post_finishes_it_and_leaves_the_rest_for_the_next_pass(
-    mode: str, api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    mode: str, live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     db_with_rules(tmp_path)
     slack.delays["chat.postMessage"] = HOLD_S
-    with serving(mode, api, slack, tmp_path) as served:
+    with serving(mode, live_api, slack, tmp_path) as served:
         slack.wait_for(lambda: "chat.postMessage" in slack.arrived, timeout=20)
         code, took = served.terminate()
         logged = served.logs()
@@ -183,7 +176,7 @@ def test_sigterm_during_a_scheduler_post_finishes_it_and_leaves_the_rest_for_the
     assert len(posted) == 1  # the post in flight landed; the second waited its pace
 
     slack.delays.clear()
-    assert "Another imgmetrics process" not in tick(api, slack, tmp_path)  # the lease is free
+    assert "Another imgmetrics process" not in tick(live_api, slack, tmp_path)  # the lease is free
     texts = sorted(m["text"].split(" — ")[0] for m in slack.messages(CHANNEL))
     assert texts == ["🔴 runaway", "🔴 runaway-too"]  # each alert once, none lost
     db = open_db(tmp_path / "imgmetrics.db")

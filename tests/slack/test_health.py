@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,25 +21,16 @@ from bot.config import Settings
 from bot.runtime import OneDatabase, Runtime
 from bot.slack.health import Readiness
 from revenium.clock import FakeClock
-from revenium.sandbox.server import SandboxServer, serve
+from revenium.sandbox.server import SandboxServer
 from storage import alerts as A
 from storage.db import open_db
 from tests.fakes.revenium import KEY, TEAM, empty, source_over
 from tests.fakes.signing import slash_command_body
 from tests.fakes.slack import FakeSlack
 from tests.support.serving import Served, serve_env, serving
-from tests.support.world import CHANNEL, T0, per_minute, spend_rule
+from tests.support.world import CHANNEL, T0, spend_rule
 
 EVERY_S = 0.3
-
-
-@pytest.fixture
-def api() -> Iterator[SandboxServer]:
-    box = empty()
-    now = datetime.now(UTC)
-    box.add_records(per_minute(now - timedelta(hours=2), now, 2.0))
-    with serve(box) as running:
-        yield running
 
 
 @pytest.fixture
@@ -71,12 +62,12 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 15.0) -> N
 
 @pytest.mark.slow
 def test_metrics_move_and_readyz_fails_when_passes_stop(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
     path = tmp_path / "imgmetrics.db"
     db = open_db(path)
     A.add_rule(db, spend_rule(for_count=1), datetime.now(UTC))
-    env = serve_env(api, slack, KEY, TEAM, path)
+    env = serve_env(live_api, slack, KEY, TEAM, path)
     args = ("--pass-every", str(EVERY_S), "--grace", "2")
     with serving(env, *args, log=tmp_path / "serve.log") as served:
         slack.wait_for(lambda: slack.messages(CHANNEL), timeout=20)  # the rule fired
