@@ -18,7 +18,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # plain-text fallback; always set (Slack's top-level `text`)
+    text: str  # Slack's top-level `text`, always set: a fallback, escaped as mrkdwn is
     blocks: list[dict[str, Any]]  # Block Kit
     data: dict[str, Any] = field(default_factory=dict)  # `ask --json` payload
     share: bool = False  # post in channel instead of ephemeral

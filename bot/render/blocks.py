@@ -1,7 +1,8 @@
 """Block Kit building blocks, kept within Slack's limits, and escaping.
 
-Every API-sourced string goes through `escape` so that a model named `<!channel>`
-renders inert. Limits (DESIGN.md §3): 50 blocks, 3,000-character section text,
+Every user or API string in mrkdwn goes through `escape` so that a model named `<!channel>`
+renders inert; so does every top-level text, and (bot/slack/workers.py) every error shown.
+plain_text (headers, button labels) is never parsed by Slack and stays as written. Limits (DESIGN.md §3): 50 blocks, 3,000-character section text,
 10 fields, 25 actions, 150-character headers, 2,000-character button values.
 """
 
@@ -29,7 +30,7 @@ MAX_CONTEXT_ELEMENTS = 10
 
 @dataclass(frozen=True)
 class Message:
-    text: str  # top-level text: notifications and screen readers
+    text: str  # top-level text: notifications and screen readers; escaped, as mrkdwn is
     blocks: list[Block]
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,7 +104,8 @@ def reply(
     files: tuple[Attachment, ...] = (),
 ) -> Reply:
     """A Reply within Block Kit's limits. Its top-level text (what notifications and screen
-    readers show) is what its first `lead` blocks say (None: all of them)."""
+    readers show) is what its first `lead` blocks say (None: all of them), escaped again:
+    Slack parses that text as it parses mrkdwn."""
     blocks = fit(blocks)
-    text = blocks_to_text(blocks if lead is None else blocks[:lead])
+    text = escape(blocks_to_text(blocks if lead is None else blocks[:lead]))
     return Reply(text=text, blocks=blocks, data=dict(data or {}), share=share, files=files)

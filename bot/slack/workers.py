@@ -15,6 +15,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.errors import Failure
+from bot.render.blocks import escape
 from bot.reply import Attachment, Context, Reply
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def deliver(
     replace: bool = False,
 ) -> None:
     if isinstance(reply, Failure):
-        respond(text=reply.shown, response_type="ephemeral", replace_original=False)
+        tell(respond, reply)
         return
     respond(
         text=reply.text,
@@ -67,6 +68,12 @@ def deliver(
     )
     for attachment in reply.files:
         send_file(client, attachment, ctx)
+
+
+def tell(respond: Respond, failure: Failure) -> None:
+    """An error, to the asker alone. Its words quote what was typed (`<!channel>` too) and
+    are plain text for the console and `ask`: escaped here, where they become Slack's."""
+    respond(text=escape(failure.shown), response_type="ephemeral", replace_original=False)
 
 
 def send_file(client: WebClient, attachment: Attachment, ctx: Context) -> None:
