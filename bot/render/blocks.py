@@ -1,9 +1,10 @@
 """Block Kit building blocks, kept within Slack's limits, and escaping.
 
-Every user or API string in mrkdwn goes through `escape` so that a model named `<!channel>`
-renders inert; so does every top-level text, and (bot/slack/workers.py) every error shown.
-plain_text (headers, button labels) is never parsed by Slack and stays as written. Limits (DESIGN.md §3): 50 blocks, 3,000-character section text,
-10 fields, 25 actions, 150-character headers, 2,000-character button values.
+Every user or API string in mrkdwn goes through `escape`, so that a model named
+`<!channel>` renders inert; so does every top-level text, and every error shown
+(bot/slack/workers.py:tell). plain_text (headers, button labels) Slack never parses.
+Limits (DESIGN.md §3): 50 blocks, 3,000-character section text, 10 fields, 25 actions,
+150-character headers, 2,000-character button values.
 """
 
 from __future__ import annotations
