@@ -18,7 +18,7 @@ from rules.model import Digest, Metric, Rule
 from storage import alerts as A
 from storage import digests as D
 from tests.support.bolt import Bolt
-from tests.support.inert import hostile, loud_texts
+from tests.support.inert import PINGS, hostile, loud_texts
 from tests.support.world import CHANNEL, World, record
 
 MARIA = "U0MARIA"
@@ -58,6 +58,9 @@ READ = (
     "errors last 2h by model",
     "summary last 2h by provider",
     "show {id}",
+    "help filters",
+    "help windows",
+    "help cost",
 )
 FIXED_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -112,6 +115,16 @@ def test_a_shared_answer_and_refusals_quote_what_was_typed_escaped(bolt: Bolt) -
         assert (echoed or "env:&lt;!here&gt;") in refused["text"]
         assert_inert(refused)
     assert_inert(shared)
+
+
+@pytest.mark.parametrize("typed", ["", "".join(PINGS)], ids=["nothing", "every-ping"])
+@pytest.mark.parametrize("template", TYPED + READ)
+def test_every_place_text_goes_comes_back_inert(
+    bolt: Bolt, world: World, template: str, typed: str
+) -> None:
+    """Each place at least once, whatever the property test below happens to draw."""
+    rid = hostile_record(world, 10 * M, text=typed or "plain")
+    assert_inert(bolt.command(template.format(x=typed, id=rid), MARIA))
 
 
 @FIXED_SETTINGS
