@@ -39,6 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(  # the installed distribution's version, from its metadata
+    package_name="imgmetrics", prog_name="imgmetrics", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """imgmetrics: ask, alert and digest on AI image spend, from Slack or this shell."""
 
