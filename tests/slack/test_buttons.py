@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,13 +28,6 @@ def world(world: World) -> World:
     world.slack.add_user(MARIA, "maria", admin=True)
     world.slack.add_user(BOB, "bob")
     return world
-
-
-@pytest.fixture
-def bolt(world: World) -> Iterator[Bolt]:
-    found = Bolt(world)
-    yield found
-    found.close()
 
 
 def users_asked(world: World) -> list[str]:

@@ -6,7 +6,6 @@ signed requests, and through the scheduler's pass, against the fake Slack."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import time, timedelta
 from typing import Any
 
@@ -72,13 +71,6 @@ _ids = itertools.count(1)
 def world(world: World) -> World:
     world.slack.add_user(MARIA, "maria", admin=True)
     return world
-
-
-@pytest.fixture
-def bolt(world: World) -> Iterator[Bolt]:
-    found = Bolt(world)
-    yield found
-    found.close()
 
 
 def hostile_record(world: World, when_ago: timedelta, **strings: str) -> str:
