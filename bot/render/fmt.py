@@ -113,11 +113,11 @@ def lasted(delta: timedelta) -> str:
     return " ".join(p for p in parts if p) or "0 m"
 
 
-def user(id_: str) -> str:
+def user(user_id: str) -> str:
     """A Slack user id as a mention; the shell operator in words; anything else escaped."""
-    if id_[:1] in ("U", "W") and id_.isalnum():
-        return f"<@{id_}>"
-    return escape(who(id_) or "someone")
+    if user_id[:1] in ("U", "W") and user_id.isalnum():
+        return f"<@{user_id}>"
+    return escape(who(user_id) or "someone")
 
 
 def spoken(delta: timedelta) -> str:
