@@ -1,9 +1,11 @@
-"""What every `imgmetrics` command shares: the faked clock, settings, and failing cleanly."""
+"""What every `imgmetrics` command shares: the faked clock, settings, a Slack user given on
+the command line, and failing cleanly."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from revenium.clock import Clock, FakeClock, SystemClock
 from revenium.records import parse_time
 
 log = logging.getLogger("imgmetrics")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def clock_from(now: str | None) -> Clock:
@@ -32,6 +35,13 @@ def clock_from(now: str | None) -> Clock:
     if when.tzinfo is None:
         raise click.BadParameter("give an offset, e.g. 2026-11-25T09:00:00Z", param_hint="--now")
     return FakeClock(when)
+
+
+def slack_user(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--user`: a Slack user id (U… or W…), so that no flag can name the shell operator."""
+    if value is not None and not SLACK_USER.fullmatch(value):
+        raise click.BadParameter(f"`{value}` is not a Slack user id such as U0123ABCD")
+    return value
 
 
 def load_settings() -> Settings:

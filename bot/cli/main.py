@@ -19,7 +19,7 @@ import click
 from bot.alerts.notifier import ConsoleNotifier
 from bot.alerts.scheduler import PASS_EVERY_S, SchedulerThread
 from bot.cli.alerts import rules, tick
-from bot.cli.common import clock_from, failing_cleanly, load_settings
+from bot.cli.common import clock_from, failing_cleanly, load_settings, slack_user
 from bot.cli.console import SyncProgress, run_console
 from bot.cli.doctor import doctor
 from bot.cli.wiring import build_runtime
@@ -28,7 +28,7 @@ from bot.errors import ConfigError
 from bot.grammar.command import parse
 from bot.grammar.spans import parse_span
 from bot.render.terminal import blocks_to_text
-from bot.reply import Context
+from bot.reply import CLI_USER, Context
 from bot.runtime import Runtime
 from revenium.clock import SystemClock
 from revenium.sandbox import DEFAULT_KEY, DEFAULT_PORT, DEFAULT_TEAM
@@ -40,6 +40,9 @@ GRACE_S = 10.0  # what a SIGTERM leaves answers and the scheduler pass to finish
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(  # the installed distribution's version, from its metadata
+    package_name="imgmetrics", prog_name="imgmetrics", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """imgmetrics: ask, alert and digest on AI image spend, from Slack or this shell."""
 
@@ -52,14 +55,27 @@ main.add_command(doctor)
 @main.command()
 @click.argument("text", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: text, blocks, data.")
-@click.option("--user", default="U_CLI", show_default=True, help="Slack user id to act as.")
+@click.option(
+    "--user",
+    default=None,
+    callback=slack_user,
+    help="Act as this Slack user (U…), checked as Slack's are: IMGMETRICS_ADMINS, else "
+    "users.info. Without it: the shell operator.",
+)
 @click.option("--channel", default="C_CLI", show_default=True, help="Slack channel id to act in.")
 @click.option("--now", default=None, help="Fake the clock (ISO 8601 with offset).")
-def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str | None) -> None:
-    """Answer one /imgmetrics command and exit (0 answer, 2 usage/refusal, 1 API/storage)."""
+def ask(
+    text: tuple[str, ...], as_json: bool, user: str | None, channel: str, now: str | None
+) -> None:
+    """Answer one /imgmetrics command and exit (0 answer, 2 usage/refusal, 1 API/storage).
+
+    Without --user it acts as the shell operator, who may change rules, budgets, digests
+    and silences even when IMGMETRICS_ADMINS is set: whoever can run this on the host
+    holds the database already. The audit log names them "the shell operator (ask)".
+    """
     clock = clock_from(now)
     settings = load_settings()
-    ctx = Context(user=user, channel=channel)
+    ctx = Context(user=user or CLI_USER, channel=channel)
     with failing_cleanly(as_json):
         # parse first: a usage error must cost no API request, and needs no key
         cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
@@ -133,7 +149,11 @@ def serve(
 
 @main.command()
 def console() -> None:
-    """A local chat shell: each line is handled as an /imgmetrics command."""
+    """A local chat shell: each line is handled as an /imgmetrics command.
+
+    It acts as the shell operator, who may change rules even when IMGMETRICS_ADMINS is
+    set (the audit log says so); `ask --user U…` acts as a Slack user instead.
+    """
     settings = load_settings()
     with failing_cleanly():
         runtime = build_runtime(settings, SystemClock(), progress=SyncProgress())

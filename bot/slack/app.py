@@ -27,7 +27,7 @@ from bot.render.home import home_view
 from bot.reply import Context, Reply
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
-from bot.slack.workers import Workers, deliver
+from bot.slack.workers import Workers, deliver, tell
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
             log.error("handling a Slack request failed", exc_info=error)
             return
         if respond is not None:
-            respond(text=failure.shown, response_type="ephemeral", replace_original=False)
+            tell(respond, failure)
 
     return app
 

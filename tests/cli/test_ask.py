@@ -263,3 +263,14 @@ def test_errors_by_model_groups_the_errors_by_model(
     assert {row["value"]: row["errors"] for row in data["rows"]} == dict(erred)
     assert [row["errors"] for row in data["rows"]] == sorted(erred.values(), reverse=True)
     assert "Errors by model" in json.loads(result.stdout)["text"]
+
+
+def test_the_terminal_reads_what_slack_gets_escaped(server: SandboxServer) -> None:
+    """`ask --json` prints Slack's payload (texts escaped); `ask` and its refusals, plain text."""
+    words = ["summary", 'model:"<!channel> & co"', "last", "1h"]
+    body = json.loads(ask(server, *words).stdout)
+    assert "model = &lt;!channel&gt; &amp; co" in body["text"]
+    plain = CliRunner().invoke(main, ["ask", *words, "--now", NOW.isoformat()], env=env(server))
+    assert "model = <!channel> & co" in plain.output
+    refused = CliRunner().invoke(main, ["ask", "summary", "<!here>"], env=env(server))
+    assert refused.exit_code == 2 and "`<!here>`" in refused.output
