@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import click
 
+from bot.cli.logs import configure_logging
 from bot.config import Settings
 from bot.errors import Failure, explain
 from revenium.clock import Clock, FakeClock, SystemClock
@@ -44,8 +45,10 @@ def slack_user(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def load_settings() -> Settings:
+    """The settings, read once; logging is set up from them for the whole command."""
     with failing_cleanly():
         settings = Settings.from_env()
+    configure_logging(settings)
     return settings
 
 

@@ -7,7 +7,6 @@ Errors a person can act on end a command with their message and exit code
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,11 +17,12 @@ from typing import Any, TypeVar
 import click
 
 from bot.alerts.notifier import ConsoleNotifier
-from bot.alerts.scheduler import SchedulerThread
+from bot.alerts.scheduler import PASS_EVERY_S, SchedulerThread
 from bot.cli.alerts import rules, tick
 from bot.cli.common import clock_from, failing_cleanly, load_settings, slack_user
 from bot.cli.console import SyncProgress, run_console
-from bot.cli.wiring import build_runtime, notifier_for
+from bot.cli.doctor import doctor
+from bot.cli.wiring import build_runtime
 from bot.commands.router import execute
 from bot.errors import ConfigError
 from bot.grammar.command import parse
@@ -36,6 +36,7 @@ from revenium.secret import Secret
 from storage.mirrored import HISTORY, MirroredSource
 
 F = TypeVar("F", bound=Callable[..., Any])
+GRACE_S = 10.0  # what a SIGTERM leaves answers and the scheduler pass to finish
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +49,7 @@ def main() -> None:
 
 main.add_command(tick)
 main.add_command(rules)
+main.add_command(doctor)
 
 
 @main.command()
@@ -93,13 +95,42 @@ def ask(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True)
 @click.option("--socket", is_flag=True, help="Socket Mode instead of HTTP (needs SLACK_APP_TOKEN).")
+@click.option(
+    "--health-port",
+    type=int,
+    default=None,
+    help="Socket Mode: serve GET /healthz, /readyz and /metrics on this port.",
+)
 @click.option("--no-scheduler", is_flag=True, help="Do not run the rule scheduler in this process.")
-def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
-    """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
+@click.option(
+    "--pass-every",
+    type=click.FloatRange(min=0.1),
+    default=PASS_EVERY_S,
+    show_default=True,
+    help="Seconds between scheduler passes (/readyz fails after three without one).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=GRACE_S,
+    show_default=True,
+    help="Seconds a SIGTERM or SIGINT leaves answers and the scheduler pass to finish.",
+)
+def serve(
+    host: str,
+    port: int,
+    socket: bool,
+    health_port: int | None,
+    no_scheduler: bool,
+    pass_every: float,
+    grace: float,
+) -> None:
+    """Answer Slack: HTTP mode at POST /slack/events (GET /healthz, /readyz, /metrics), or
+    Socket Mode. Checks what `doctor` checks first; stops cleanly on SIGTERM and SIGINT."""
     # Bolt, uvicorn and the Slack clients load here: start-up cost every other command spares.
-    from bot.slack.serve import checked_app, serve_http, serve_socket
-    from bot.slack.workers import Workers
+    from bot.cli.service import Mode, on_signals, serve_until_stopped
 
+    stop = on_signals()
     settings = load_settings()
     with failing_cleanly():
         required = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
@@ -112,24 +143,8 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
             raise ConfigError(
                 f"{', '.join(missing)} must be set to serve (see README: Slack set-up)."
             )
-        runtime = build_runtime(settings, SystemClock())
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        workers = Workers()
-        app = checked_app(settings, runtime, workers)
-        scheduler = None
-        if not no_scheduler:
-            scheduler = SchedulerThread(runtime, notifier_for(settings)).start()
-        try:
-            if socket:
-                serve_socket(app, settings)
-            else:
-                serve_http(app, host, port)
-        finally:
-            if scheduler is not None:
-                scheduler.stop()
-            workers.shutdown()
+        mode = Mode(socket, host, port, health_port, not no_scheduler, pass_every, grace)
+        serve_until_stopped(settings, mode, stop)
 
 
 @main.command()
@@ -217,6 +232,8 @@ def sandbox(
 ) -> None:
     """A Revenium-compatible API on local synthetic data (no network, no key)."""
     from revenium.sandbox.server import run  # start-up cost: the sandbox loads on use
+
+    load_settings()  # for its logging, as every command
 
     run(
         host=host,

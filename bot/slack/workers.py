@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -36,6 +36,7 @@ class Workers:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="imgmetrics")
         self.limit = threads + queued
         self._room = threading.BoundedSemaphore(self.limit)
+        self._taken: set[Future[None]] = set()
 
     def submit(self, work: Callable[[], None], respond: Respond | None = None) -> None:
         """Queue `work`, or, when the queue is full, tell the asker at once that we are busy."""
@@ -44,10 +45,12 @@ class Workers:
             _say(respond, BUSY, "that we are busy")
             return
         try:
-            self.pool.submit(self._guard, work, respond)
+            taken = self.pool.submit(self._guard, work, respond)
         except RuntimeError:  # shut down: nothing will run it
             self._room.release()
             raise
+        self._taken.add(taken)  # until it is done: what a stop waits for
+        taken.add_done_callback(self._taken.discard)
 
     def _guard(self, work: Callable[[], None], respond: Respond | None) -> None:
         try:
@@ -58,8 +61,16 @@ class Workers:
         finally:
             self._room.release()
 
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Take no more work and finish what was taken, for `timeout` seconds at most (None:
+        as long as it takes); then drop what has not started. True if nothing was dropped."""
+        self.pool.shutdown(wait=False)
+        _, running = wait(list(self._taken), timeout=timeout)
+        done = not running
+        if not done:
+            log.warning("answers still running after %.0f s were abandoned", timeout)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return done
 
 
 def _say(respond: Respond | None, text: str, what: str) -> None:

@@ -51,21 +51,21 @@ def test_named_admins(server: SandboxServer, tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     refused = ask(server, db, *RULE, "--user", "U0BOB", IMGMETRICS_ADMINS="U0MARIA")
     assert refused.exit_code == 2
-    assert json.loads(refused.output)["error"]["message"] == (
+    assert json.loads(refused.stdout)["error"]["message"] == (
         "⛔ Only imgmetrics admins can change rules. Admins here: <@U0MARIA>."
     )
     done = ask(server, db, *RULE, "--user", "U0MARIA", IMGMETRICS_ADMINS="U0MARIA")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["data"]["rule"]["created_by"] == "U0MARIA"
+    assert json.loads(done.stdout)["data"]["rule"]["created_by"] == "U0MARIA"
     listed = ask(server, db, "rule", "list", "--user", "U0BOB", IMGMETRICS_ADMINS="U0MARIA")
-    assert json.loads(listed.output)["data"]["rules"] == ["runaway"]
+    assert json.loads(listed.stdout)["data"]["rules"] == ["runaway"]
 
 
 def test_without_admins_or_slack_only_the_operator(server: SandboxServer, tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     refused = ask(server, db, *RULE, "--user", "U0BOB")
     assert refused.exit_code == 2
-    assert "set IMGMETRICS_ADMINS" in json.loads(refused.output)["error"]["message"]
+    assert "set IMGMETRICS_ADMINS" in json.loads(refused.stdout)["error"]["message"]
     assert ask(server, db, *RULE).exit_code == 0  # no --user: the operator at the shell
 
 
@@ -90,7 +90,7 @@ def test_the_shell_operator_passes_named_admins_and_says_so(
     assert ask(server, db, *RULE, "--user", "U0BOB", **named).exit_code == 2
     done = ask(server, db, *RULE, **named)
     assert done.exit_code == 0, done.output
-    assert "created by the shell operator (ask)" in str(json.loads(done.output)["blocks"])
+    assert "created by the shell operator (ask)" in str(json.loads(done.stdout)["blocks"])
     state = open_db(db)
     [entry] = audit_log(state)
     state.close()
