@@ -15,6 +15,7 @@ import os
 import socket
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -67,6 +68,7 @@ class PassReport:
     budgets_run: int = 0
     digests: int = 0
     asked: int = 0  # distinct questions that reached the source
+    states: Counter[str] = field(default_factory=Counter)  # groups evaluated, by new state
     drain: DrainReport = field(default_factory=DrainReport)
 
 
@@ -83,19 +85,26 @@ def run_pass(
     """One pass at `now`; does nothing unless this `holder` gets the lease.
 
     `sleep` is how the dispatcher waits (pacing, Retry-After); `keep_going` is asked
-    between sends (a shutting-down thread stops draining).
+    between rules, between steps and between sends: a stopping process ends its pass
+    there, each step committed whole, and what is left is the next pass's.
     """
     db = rt.db
     if not O.take_lease(db, holder, now, LEASE_TTL):
         return PassReport()
     report = PassReport(leader=True)
     cache = SourceCache(rt.source)
-    run_rules(db, cache, now, report)
-    announce_silences(db, now, report)
-    run_budgets(db, cache, now, report)
-    run_digests(rt, now, report)
-    O.prune(db, now - KEEP_DELIVERED)
-    S.forget_silences(db, now - KEEP_ENDED_SILENCES)
+    run_rules(db, cache, now, report, keep_going)
+    steps: list[Callable[[], object]] = [
+        lambda: announce_silences(db, now, report),
+        lambda: run_budgets(db, cache, now, report),
+        lambda: run_digests(rt, now, report),
+        lambda: O.prune(db, now - KEEP_DELIVERED),
+        lambda: S.forget_silences(db, now - KEEP_ENDED_SILENCES),
+    ]
+    for step in steps:
+        if not keep_going():
+            break
+        step()
     report.asked = cache.asked
     if dispatch:
         ours = lambda: keep_going() and O.take_lease(db, holder, rt.clock.now(), LEASE_TTL)  # noqa: E731
@@ -107,13 +116,23 @@ def run_pass(
 # -- rules ---------------------------------------------------------------------------------
 
 
-def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassReport) -> None:
+def run_rules(
+    db: Database,
+    cache: SourceCache,
+    now: datetime,
+    report: PassReport,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> None:
+    """Every due rule, evaluated then committed in one transaction with its messages; a
+    stop between rules commits those already evaluated (the rest are still due)."""
     positions, states = A.positions(db), A.all_states(db)
     silences: dict[str, list[Silence]] = {}
     for stored in S.silences(db):
         silences.setdefault(stored.silence.rule, []).append(stored.silence)
     outcomes, results, failed = [], [], set()
     for rule in A.list_rules(db):
+        if not keep_going():
+            break
         slot = None if rule.paused else catch_up(positions.get(rule.name), rule.every, now, rule.tz)
         if slot is None:
             continue
@@ -122,6 +141,7 @@ def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassRepor
         if result is None:
             continue
         results.append(result)
+        report.states.update(str(st.state) for st in result.new_states.values())
         if result.failure is not None:
             failed.add(rule.channel)
         lines = evaluation_lines(rule, result, slot, mine)
@@ -152,7 +172,7 @@ def _evaluate(
             contributors=cache.contributors(rule.by),
         )
     except Exception:
-        log.exception("evaluating rule %r failed", rule.name)
+        log.exception("evaluating rule %r failed", rule.name, extra={"rule": rule.name})
         return None
 
 

@@ -19,11 +19,14 @@ CARD_WAIT_S = 2.0  # what an asker waits for the whole answer before seeing part
 Show = Callable[[Reply | Failure, bool], None]  # (answer, replacing the one shown)
 
 
-def show_when_ready(reply: Reply | Failure, show: Show, *, within: float = CARD_WAIT_S) -> None:
-    """Show `reply`'s whole answer; if it takes over `within` s, show `reply` first."""
+def show_when_ready(
+    reply: Reply | Failure, show: Show, *, within: float = CARD_WAIT_S
+) -> Reply | Failure:
+    """Show `reply`'s whole answer; if it takes over `within` s, show `reply` first.
+    Returns the whole answer."""
     if isinstance(reply, Failure) or reply.later is None:
         show(reply, False)
-        return
+        return reply
     later, lock, state = reply.later, threading.Lock(), {"shown": False, "done": False}
 
     def early() -> None:
@@ -42,3 +45,4 @@ def show_when_ready(reply: Reply | Failure, show: Show, *, within: float = CARD_
             state["done"] = True
             timer.cancel()
     show(whole, state["shown"])
+    return whole
