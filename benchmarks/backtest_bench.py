@@ -18,6 +18,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,7 @@ def commands(records: int) -> list[tuple[str, list[str], float]]:
 
 def measure(db: Path, args: list[str], code: Path) -> dict[str, Any]:
     """One command in a fresh process with `code` first on its path: its own timing, its
-    last line of output, the process's peak RSS (wait4 reports that child alone)."""
+    last line of output, and the process's peak RSS."""
     with tempfile.TemporaryDirectory() as scratch:  # its cwd: no .env of ours is read
         out = Path(scratch) / "timing.json"
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
@@ -93,13 +94,10 @@ def measure(db: Path, args: list[str], code: Path) -> dict[str, Any]:
         )
         child = [sys.executable, __file__, "--child", str(code), str(out), *args]
         started = time.perf_counter()
-        process = subprocess.Popen(child, cwd=scratch, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        done = subprocess.run(child, cwd=scratch, env=env, check=False)
         found: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     found["process_s"] = time.perf_counter() - started
-    found["rss_mb"] = usage.ru_maxrss / 1024
-    found["exit"] = process.returncode
+    found["exit"] = done.returncode
     return found
 
 
@@ -118,7 +116,17 @@ def child(code: str, out: str, args: list[str]) -> None:
     took = time.perf_counter() - started
     lines = printed.getvalue().strip().splitlines() or [""]
     said = [line for line in lines if "Backtest" in line or line.startswith("Would have")]
-    Path(out).write_text(json.dumps({"command_s": took, "said": (said or lines)[-1][:200]}))
+    found = {"command_s": took, "said": (said or lines)[-1][:200], "rss_mb": peak_rss_mb()}
+    Path(out).write_text(json.dumps(found))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS since it started its program. VmHWM, not ru_maxrss: the
+    latter keeps the high-water mark of the parent this process was forked from."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def verdict(value: float, goal: float, unit: str) -> str:
@@ -145,7 +153,7 @@ def _run_at(records: int, code: Path) -> list[Any]:
         print(f"  mirror of {records:,} records built in {took:.0f} s (not counted below)")
         for label, args, goal in commands(records):
             f = measure(db, args, code)
-            seconds, rss = f.get("command_s", float("nan")), f["rss_mb"]
+            seconds, rss = f.get("command_s", float("nan")), f.get("rss_mb", float("nan"))
             print(
                 f"  {label:36} {seconds:6.2f} s ({verdict(seconds, goal, 's')}) · whole process"
                 f" {f['process_s']:.2f} s · peak RSS {rss:4.0f} MB"

@@ -34,12 +34,15 @@ class SourceCache:
     source: History  # live: the MetricsSource; in a backtest: its history, bucketed
     answers: dict[tuple[Query, str | None], Rows | Exception] = field(default_factory=dict)
     asked: int = 0  # questions that reached the source
+    keep: int | None = None  # answers kept, the latest first; a backtest asks new windows
 
     def rows(self, query: Query, by: str | None) -> Rows:
         key = (replace(query, group_by=None), by)
         if key not in self.answers:
             self.asked += 1
             self.answers[key] = self._ask(key[0], by)
+            if self.keep is not None and len(self.answers) > self.keep:
+                del self.answers[next(iter(self.answers))]
         found = self.answers[key]
         if isinstance(found, Exception):
             raise found

@@ -30,6 +30,7 @@ from rules.thresholds import Finding, Group, evaluate, windows
 
 MAX_BUCKETS = 500_000  # a finer grid than this (odd seconds in a rule) asks window by window
 REACH_SLACK = timedelta(hours=1)  # a span of exactly the history kept, asked a moment late
+KEPT_ANSWERS = 64  # an evaluation's own window, its baseline, an alert's contributors
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -45,7 +46,8 @@ def backtest_messages(
     earliest = archive.earliest()
     if earliest is not None and start < earliest - REACH_SLACK:
         raise beyond(rule, earliest, end)
-    cache = SourceCache(archive.history(plan(rule, start, end)))
+    # An evaluation asks a few windows, never again once it is past: keep the last few.
+    cache = SourceCache(archive.history(plan(rule, start, end)), keep=KEPT_ANSWERS)
     return backtest(
         rule, cache.fetch(rule.by), start, end, contributors=cache.contributors(rule.by)
     )
