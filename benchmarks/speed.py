@@ -27,7 +27,7 @@ from revenium.query import Query, Window
 from revenium.ratelimit import TokenBucket
 from revenium.sandbox import DEFAULT_KEY, DEFAULT_TEAM
 from revenium.source import ApiSource
-from revenium.sync import sync_window
+from revenium.sync import Reader
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
 
@@ -107,7 +107,7 @@ def run(records: int, *, naive: bool = True) -> dict[str, float]:
         mirrored = MirroredSource(
             ThreadDatabases(Path(scratch) / "bench.db"),
             DEFAULT_TEAM,
-            partial(sync_window, api),
+            Reader(api),
             ApiSource(api),
             SystemClock(),
             freshness=timedelta(minutes=10),

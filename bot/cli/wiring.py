@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from functools import partial
 
 from bot.alerts.notifier import ConsoleNotifier, Notifier
 from bot.config import Settings
@@ -17,7 +16,7 @@ from bot.slack.notifier import SlackNotifier
 from revenium.client import connect
 from revenium.clock import Clock
 from revenium.source import ApiSource
-from revenium.sync import sync_window
+from revenium.sync import Reader
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource, Progress
 
@@ -44,7 +43,7 @@ def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None
     source = MirroredSource(
         dbs,
         settings.revenium_team_id,
-        partial(sync_window, client),
+        Reader(client),
         ApiSource(client),
         clock,
         freshness=timedelta(seconds=settings.freshness_s),

@@ -13,10 +13,9 @@ from tests.support import mirror as K
 
 
 def _reference(team: str, record: Record) -> tuple[Any, ...]:
-    values = [c.value(record) for c in C.COLUMNS]
-    keys = [values[i].lower() if isinstance(values[i], str) else None for i in C._KEY_AT]
+    values = [c.value(record) for c in C.STORED]
     at = C.micros(parse_time(record["requestTime"]))
-    return (team, at, record["id"], *values, *keys, int(bool(record.get("errorReason"))))
+    return (team, at, record["id"], *values, int(bool(record.get("errorReason"))))
 
 
 def _stored(row: tuple[Any, ...]) -> tuple[Any, ...]:

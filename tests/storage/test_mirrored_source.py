@@ -7,7 +7,6 @@ import math
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from revenium.query import Query, Strict, Window
 from revenium.records import Record, parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.source import ApiSource
-from revenium.sync import sync_window
+from revenium.sync import Reader
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
 from tests.fakes.revenium import TEAM, client_over, seeded
@@ -50,7 +49,7 @@ def source(box: Sandbox, path: Path, clock: FakeClock) -> MirroredSource:
     return MirroredSource(
         ThreadDatabases(path),
         TEAM,
-        partial(sync_window, client, page_size=200),
+        Reader(client, {"page_size": 200}),
         ApiSource(client),
         clock,
         freshness=FRESH,

@@ -17,6 +17,8 @@ from revenium.buckets import Bucket, bucket_starts, index_of
 from revenium.figures import Summary, Tally
 from revenium.query import Query
 from revenium.records import Record, format_time, parse_time
+from storage import columns as C
+from storage.mirror import Mirror
 from tests.support import oracle
 
 BASE = datetime(2026, 10, 31, 12, tzinfo=UTC)  # spans the New York DST change of 2026-11-01
@@ -98,3 +100,17 @@ def expected_series(
     for record in expected(query, records):
         tallies[index_of(parse_time(record["requestTime"]), starts)].add(record)
     return [(s, t.summary()) for s, t in zip(starts, tallies, strict=True)]
+
+
+def as_held(record: Record) -> Record:
+    """A record as the mirror gives it back: every field, nulls kept, no `_links`."""
+    row = C.row("T", record)
+    return C.record_of(row[1], row[2], row[3:-1])
+
+
+def held(mirror: Mirror, team: str, record_id: str) -> list[Record]:
+    """Every row the mirror holds for an id (more than one would be a bug)."""
+    names = ", ".join(c.name for c in C.STORED)
+    sql = f"SELECT {C.TIME}, id, {names} FROM records WHERE team = ? AND id = ?"
+    rows = mirror.db.conn.execute(sql, (team, record_id)).fetchall()
+    return [C.record_of(at, key, values) for at, key, *values in rows]
