@@ -134,6 +134,10 @@ class Reader:
     client: RevClient
     options: dict[str, Any] = field(default_factory=dict)  # sync_window's keyword options
 
+    @property
+    def page_size(self) -> int:
+        return int(self.options.get("page_size", PAGE_SIZE))
+
     def read(self, windows: Sequence[Window], sink: Sink, **how: Any) -> SyncStats:
         return sync_window(self.client, windows, sink, **{**self.options, **how})
 

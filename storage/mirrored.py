@@ -34,7 +34,6 @@ from storage.mirror import OVERLAP, Mirror, Row, prepare_json
 WRITE_BATCH = 5000  # records per write transaction: fewer commits, bounded memory
 HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for baselines
 LATE = timedelta(hours=48)  # how late a record may reach the API and still be counted at once
-PAGE = 1000  # records a re-read gets in one request
 Sink = Callable[[Any], None]
 Prepare = Callable[[list[str]], Any]  # a page's records as JSON text -> the sink's payload
 Progress = Callable[[int, int], None]  # (records read so far, records expected so far)
@@ -43,6 +42,11 @@ Done = Callable[[Window], None]
 
 class Upstream(Protocol):
     """The API as the mirror reads it (revenium.sync.Reader over a client)."""
+
+    @property
+    def page_size(self) -> int:
+        """Records one request reads."""
+        ...
 
     def read(
         self,
@@ -195,7 +199,8 @@ class MirroredSource:
     def reconcile(self, mirror: Mirror, window: Window) -> None:
         """Read again each span of `window` whose count at the API differs from the mirror's."""
         cells = mirror.hour_counts(self.team, window)
-        spans = reconcile.differing(cells, lambda s: self.api.counts(_windows(s)), page=PAGE)
+        counts = lambda spans: self.api.counts(_windows(spans))  # noqa: E731
+        spans = reconcile.differing(cells, counts, page=self.api.page_size)
         if spans:
             self._read(mirror, _windows(spans), mirror.begin_read(self.team), None)
 
