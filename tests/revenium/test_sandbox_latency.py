@@ -62,7 +62,7 @@ def test_a_sync_keeps_about_latency_times_rate_pages_in_flight() -> None:
         with lock:
             flying[0] += 1
             most[0] = max(most[0], flying[0])
-        time.sleep(0.02)  # a real wait, so that requests overlap; 100 pages, 32 at a time
+        time.sleep(0.1)  # a real wait, so that requests overlap: 100 pages, 32 at a time
         with lock:
             flying[0] -= 1
         return box.handle(request)
