@@ -25,7 +25,7 @@ from revenium.clock import Clock
 from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
-from revenium.source import MetricsSource
+from revenium.source import MetricsSource, Progress
 from storage import reconcile
 from storage import rollups as R
 from storage.columns import micros, moment
@@ -36,7 +36,6 @@ HISTORY = timedelta(days=35)  # kept locally: a month back plus a week for basel
 LATE = timedelta(hours=48)  # how late a record may reach the API and still be counted at once
 Sink = Callable[[Any], None]
 Prepare = Callable[[list[str]], Any]  # a page's records as JSON text -> the sink's payload
-Progress = Callable[[int, int], None]  # (records read so far, records expected so far)
 Done = Callable[[Window], None]
 
 
@@ -125,7 +124,7 @@ class MirroredSource:
 
     @contextmanager
     def listening(self, progress: Progress) -> Iterator[None]:
-        """`progress` hears how a first read advances if this thread's next answers need one."""
+        """`progress` hears how a first read advances if this thread's answers need one."""
         self._local.progress = progress
         try:
             yield
@@ -190,11 +189,18 @@ class MirroredSource:
             start, windows = mark - OVERLAP, [_again(now, read)]
         cold = not windows
         listener = getattr(self._local, "progress", None) or self.progress
-        self._read(mirror, [Window(start, now), *windows], read, listener if cold else None)
+        progress = self._counted(listener, Window(start, now)) if cold and listener else None
+        self._read(mirror, [Window(start, now), *windows], read, progress)
         mirror.set_coverage(self.team, start, now)
         if not cold:  # what was read just now needs no count; the next read starts before it
             self.reconcile(mirror, Window(horizon, now - OVERLAP))
         mirror.retain(horizon - timedelta(days=1))
+
+    def _counted(self, listener: Progress, window: Window) -> Progress:
+        """`listener`, told the read's true total from the start (one request to count it):
+        the read itself learns it only once every slice's first page is in."""
+        total = self.api.counts([window])[0]
+        return lambda done, expected: listener(done, max(expected, total))
 
     def reconcile(self, mirror: Mirror, window: Window) -> None:
         """Read again each span of `window` whose count at the API differs from the mirror's."""

@@ -15,10 +15,10 @@ from bot.slack.clients import web_client
 from bot.slack.notifier import SlackNotifier
 from revenium.client import connect
 from revenium.clock import Clock
-from revenium.source import ApiSource
+from revenium.source import ApiSource, Progress
 from revenium.sync import Reader
 from storage.db import ThreadDatabases
-from storage.mirrored import MirroredSource, Progress
+from storage.mirrored import MirroredSource
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}

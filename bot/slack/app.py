@@ -22,6 +22,7 @@ from bot.render.home import home_view
 from bot.reply import Context
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
+from bot.slack.progress import FirstRead
 from bot.slack.workers import Workers, deliver
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,10 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
     ) -> None:
         def work() -> None:
-            reply = attempt(lambda: handle(text, ctx, rt, offset=offset))
-            deliver(reply, respond, client, ctx, replace=replace)
+            first_read = FirstRead(respond)
+            with rt.source.listening(first_read):
+                reply = attempt(lambda: handle(text, ctx, rt, offset=offset))
+            deliver(reply, respond, client, ctx, replace=replace or first_read.shown > 0)
 
         workers.submit(work, respond)
 

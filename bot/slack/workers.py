@@ -56,8 +56,8 @@ def deliver(
     *,
     replace: bool = False,
 ) -> None:
-    if isinstance(reply, Failure):
-        respond(text=reply.shown, response_type="ephemeral", replace_original=False)
+    if isinstance(reply, Failure):  # `replace`: what it answers (or its progress) is replaced
+        respond(text=reply.shown, response_type="ephemeral", replace_original=replace)
         return
     respond(
         text=reply.text,

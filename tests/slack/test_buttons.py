@@ -4,11 +4,12 @@ ephemeral, and a silence from a button that really keeps the channel quiet."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from tests.support.world import CHANNEL, T0, World, per_minute
 MARIA, BOB = "U0MARIA", "U0BOB"
 H, M = timedelta(hours=1), timedelta(minutes=1)
 _responses = itertools.count(1)
+Until = Callable[[list[dict[str, Any]]], bool]
 
 
 @pytest.fixture
@@ -59,17 +61,28 @@ class Bolt:
         self.workers = Workers(threads=2)
         self.app: App = build_app(settings, self.rt, client, self.workers)
 
-    def _send(self, body: bytes, response_id: str) -> dict[str, Any]:
+    def _send(
+        self, body: bytes, response_id: str, until: Until = bool, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Dispatch a signed request; the response_url's posts once `until` holds of them."""
         signed = signed_headers(body, SECRET, int(time.time()))  # Bolt checks the real clock
         headers: dict[str, str | Sequence[str]] = dict(signed)
         assert self.app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
-        posts = self.world.slack.wait_for(lambda: self.world.slack.responses(response_id))
-        return dict(posts[0])
+
+        def posted() -> list[dict[str, Any]]:
+            posts = [dict(p) for p in self.world.slack.responses(response_id)]
+            return posts if posts and until(posts) else []
+
+        return self.world.slack.wait_for(posted, timeout=timeout)
 
     def command(self, text: str, user: str) -> dict[str, Any]:
+        return self.ask(text, user)[0]
+
+    def ask(self, text: str, user: str, until: Until = bool) -> list[dict[str, Any]]:
+        """Every post of a slash command's response_url, once `until` holds of them."""
         rid = f"cmd{next(_responses)}"
         url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
-        return self._send(slash_command_body(text, user, CHANNEL, url), rid)
+        return self._send(slash_command_body(text, user, CHANNEL, url), rid, until, timeout=60)
 
     def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
         """Click the button `action_id` of a message in the channel."""
@@ -83,7 +96,7 @@ class Bolt:
         rid = f"click{next(_responses)}"
         url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
         body = block_action_body(action_id, value, user, CHANNEL, url, message=message)
-        return self._send(body, rid)
+        return self._send(body, rid)[0]
 
     def close(self) -> None:
         self.workers.shutdown()
@@ -209,6 +222,9 @@ class Exploding:
 
     def as_of(self) -> None:
         return None
+
+    def listening(self, progress: Any) -> Any:
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         pass

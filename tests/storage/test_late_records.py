@@ -18,7 +18,7 @@ from revenium.sync import Reader
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
 from tests.fakes.revenium import TEAM, client_over, seeded, source_over
-from tests.storage.test_mirrored_source import close
+from tests.support.mirror import close
 
 NOW = datetime(2026, 11, 25, 12, 7, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -3,7 +3,6 @@ mirror, the sandbox and a plain-Python filter agree on what every query means.""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from revenium import params as P
 from revenium.clock import FakeClock
-from revenium.figures import Summary, summarize
+from revenium.figures import summarize
 from revenium.query import Query, Strict, Window
 from revenium.records import Record, parse_time
 from revenium.sandbox.core import Sandbox
@@ -25,6 +24,7 @@ from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
 from tests.fakes.revenium import TEAM, client_over, seeded
 from tests.support import oracle
+from tests.support.mirror import close
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 FRESH = timedelta(seconds=60)
@@ -58,15 +58,6 @@ def source(box: Sandbox, path: Path, clock: FakeClock) -> MirroredSource:
 
 def window(days: float, end: datetime = NOW) -> Window:
     return Window(end - timedelta(days=days), end, "UTC", f"last {days}d")
-
-
-def close(a: Summary, b: Summary) -> bool:
-    # Figures are rounded to 6 places; sums added in another order can round either side
-    # of a boundary (0.0536875 -> 0.053687 or 0.053688): one unit there is still equal.
-    return all(
-        math.isclose(x, y, abs_tol=1.5e-6) if isinstance(x, float) else x == y
-        for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)
-    )
 
 
 def test_warm_answers_cost_no_request(box: Sandbox, tmp_path: Path) -> None:

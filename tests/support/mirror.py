@@ -7,6 +7,7 @@ whatever order it is added in.
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,3 +115,12 @@ def held(mirror: Mirror, team: str, record_id: str) -> list[Record]:
     sql = f"SELECT {C.TIME}, id, {names} FROM records WHERE team = ? AND id = ?"
     rows = mirror.db.conn.execute(sql, (team, record_id)).fetchall()
     return [C.record_of(at, key, values) for at, key, *values in rows]
+
+
+def close(a: Summary, b: Summary) -> bool:
+    # Figures are rounded to 6 places; sums added in another order can round either side
+    # of a boundary (0.0536875 -> 0.053687 or 0.053688): one unit there is still equal.
+    return all(
+        math.isclose(x, y, abs_tol=1.5e-6) if isinstance(x, float) else x == y
+        for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)
+    )
