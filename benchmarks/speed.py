@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from revenium.client import RevClient
+from revenium.client import LIMITS, RevClient
 from revenium.clock import SystemClock
 from revenium.figures import summarize
 from revenium.query import Query, Window
@@ -86,7 +86,8 @@ def sandbox_process(records: int, days: int = 30, latency_ms: float = 0.0) -> It
 
 
 def client(url: str, counter: Counter, page_size: int = 100) -> RevClient:
-    http = httpx.Client(trust_env=False, timeout=60, event_hooks={"request": [counter.hook]})
+    hooks = {"request": [counter.hook]}
+    http = httpx.Client(trust_env=False, timeout=60, event_hooks=hooks, limits=LIMITS)
     return RevClient(
         http,
         base_url=url,

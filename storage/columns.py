@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import orjson
@@ -89,7 +89,11 @@ EXTRAS: tuple[Column, ...] = tuple(
         "billingUnit",
     )
 )
-STORED: tuple[Column, ...] = COLUMNS + EXTRAS
+# Row order: the record's top-level fields, errorReason last of them, then those inside its
+# objects (storage/columns.py:json_row makes a row of the typed struct by slicing it).
+STORED: tuple[Column, ...] = tuple(
+    sorted(COLUMNS + EXTRAS, key=lambda c: ("." in c.path, c.path == "errorReason"))
+)
 BY_PATH: dict[str, Column] = {c.path: c for c in STORED}
 KEYS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.key is not None)
 
@@ -135,18 +139,22 @@ def row(team: str, record: Record) -> tuple[Any, ...]:
 
 
 def json_row(team: str, text: str | bytes) -> tuple[Any, ...]:
-    """`row(team, orjson.loads(text))`, decoded straight to typed fields: a sync's hot path."""
+    """`row(team, orjson.loads(text))`, decoded straight to typed fields: a sync's hot path.
+
+    The typed struct holds STORED's first-level fields in STORED's order, the nested
+    objects last, so a row is a slice of it and a few attributes."""
     try:
         top = msgspec.structs.astuple(_TYPED.decode(text))
     except msgspec.ValidationError:  # a field of another type: the general path converts it
         return row(team, orjson.loads(text))
     except msgspec.DecodeError:
         raise ValueError(f"a record that is not JSON: {str(text)[:120]}") from None
-    values = [top[i] for i in _FIRST_AT]
-    for i, second in _NESTED:
-        inner = values[i]
-        values[i] = None if inner is None else getattr(inner, second)
-    return _row(team, top[_ID_AT], top[_TIME_AT], values, top[_ERROR_AT], source=text)
+    record_id, when = top[0], top[1]
+    if not isinstance(record_id, str) or not record_id or when is None:
+        raise ValueError(f"record without an id or a requestTime: {str(text)[:120]}")
+    nested = [None if (inner := top[i]) is None else getattr(inner, name) for i, name in _NESTED]
+    at = (when - _EPOCH) // _MICRO
+    return (team, at, record_id, *top[2:_FLAT_END], *nested, 1 if top[_FLAT_END - 1] else 0)
 
 
 def _row(
@@ -231,10 +239,11 @@ _PLAN = _plan()
 
 
 def _typed_struct() -> type[msgspec.Struct]:
-    """The record's fields as the API types them; a record that does not fit takes `row`."""
+    """The record's fields as the API types them, in row order (see json_row); a record that
+    does not fit them takes the general path, `row`."""
     kinds: dict[int, Any] = {_TEXT: str | None, _BOOL: bool | None, _NUMBER: int | float | None}
+    fields: dict[str, Any] = {"id": Any, REQUEST_TIME: Annotated[datetime, msgspec.Meta(tz=True)]}
     nested: dict[str, list[tuple[str, Any, None]]] = {}
-    fields: dict[str, Any] = {}
     for first, second, kind in _PLAN:
         if second is None:
             fields[first] = kinds[kind]
@@ -242,15 +251,15 @@ def _typed_struct() -> type[msgspec.Struct]:
             nested.setdefault(first, []).append((second, kinds[kind], None))
     for first, inner in nested.items():
         fields[first] = msgspec.defstruct(f"_{first}", inner) | None
-    fields["id"] = fields[REQUEST_TIME] = Any  # checked by _row, which names what is wrong
     return msgspec.defstruct("_Typed", [(name, kind, None) for name, kind in fields.items()])
 
 
 _TYPED = msgspec.json.Decoder(_typed_struct())
 _ORDER: tuple[str, ...] = _TYPED.type.__struct_fields__
-_FIRST_AT = tuple(_ORDER.index(first) for first, _, _ in _PLAN)
-_NESTED = tuple((i, second) for i, (_, second, _) in enumerate(_PLAN) if second is not None)
-_ID_AT, _TIME_AT, _ERROR_AT = (_ORDER.index(f) for f in ("id", REQUEST_TIME, "errorReason"))
+_FLAT_END = _ORDER.index("errorReason") + 1
+_NESTED = tuple((_ORDER.index(first), second) for first, second, _ in _PLAN if second is not None)
+_MICRO = timedelta(microseconds=1)
+assert [f for f, second, _ in _PLAN if second is None] == list(_ORDER[2:_FLAT_END])
 
 
 def to_json(record: Record) -> str:
