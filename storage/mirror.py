@@ -11,6 +11,7 @@ what the API returns for the query. One Mirror per thread (db.py).
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
@@ -40,6 +41,8 @@ _DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
 _NAMES = ", ".join(C.ROW_NAMES)
 _MARKS = ", ".join("?" * len(C.ROW_NAMES))
 _SHOWN = ", ".join(f"r.{c.name}" for c in C.STORED)
+_DESCRIBED = ", ".join(c.name for c in C.DESCRIBED)
+_ADD_DIM = f"INSERT INTO mirror_dims ({_DESCRIBED}) VALUES ({', '.join('?' * len(C.DESCRIBED))})"
 
 # A load's page cache (KiB, negative) and WAL size between checkpoints (pages): the
 # insertion points of a load stay in memory, and the file is synced less often.
@@ -51,7 +54,7 @@ class Mirror:
         self.db = db
         self.clock = clock or SystemClock()
         have = {c.name for c in db["records"].columns}
-        missing = [name for name in C.ROW_NAMES if name not in have]
+        missing = [name for name in C.VIEW_NAMES if name not in have]
         if missing:
             raise RuntimeError(f"the mirror lacks columns {missing}: add a migration for them")
 
@@ -73,18 +76,41 @@ class Mirror:
     def write(self, team: str, rows: Sequence[Row], read: int) -> None:
         """Insert rows (`prepare`), a copy of a (time, id) replacing the row held; rollups wait.
 
-        One transaction; the hours touched are marked dirty in it."""
+        One transaction; the hours touched are marked dirty in it, and what describes each
+        row's request (its key, or the values `prepare` found no key for) is found among, or
+        added to, mirror_dims."""
         if not rows:
             return
-        sql = f"INSERT OR REPLACE INTO records ({_NAMES}, {C.SEEN}) VALUES ({_MARKS}, {int(read)})"
+        sql = f"INSERT OR REPLACE INTO record_rows ({_NAMES}, {C.SEEN})"
+        sql += f" VALUES ({_MARKS}, {int(read)})"
+        known, added = self.dims(), {}
         with write_txn(self.db):
+            unkeyed = {row[3] for row in rows if type(row[3]) is tuple}
+            for described in unkeyed - known.keys():
+                added[described] = self._add_dim(described)
+            if unkeyed:
+                ids = known | added
+                rows = [
+                    row if type(row[3]) is int else (*row[:3], ids[row[3]], *row[4:])
+                    for row in rows
+                ]
             self.db.conn.executemany(sql, rows)
-            R.mark(self.db, team, {row[1] for row in rows})
+            R.mark_hours(self.db, team, {row[1] // R.HOUR for row in rows})
+        if not self.db.conn.in_transaction:  # committed: later writes may use them
+            known.update(added)
+
+    def dims(self) -> dict[tuple[Any, ...], int]:
+        """What describes a request -> its key in mirror_dims (for `prepare` on any thread)."""
+        return _dims(self.db)
+
+    def _add_dim(self, described: tuple[Any, ...]) -> int:
+        cursor = self.db.conn.execute(_ADD_DIM, described)
+        return int(cursor.lastrowid or 0)
 
     def sweep(self, team: str, start: datetime, end: datetime, read: int) -> int:
         """Delete the rows of [start, end) that read `read` did not write (call once it read the
         whole span): records that moved out of the span or left the API. Returns how many."""
-        sql = f"DELETE FROM records WHERE team = ? AND {C.TIME} >= ? AND {C.TIME} < ?"
+        sql = f"DELETE FROM record_rows WHERE team = ? AND {C.TIME} >= ? AND {C.TIME} < ?"
         sql += f" AND {C.SEEN} <> ? RETURNING {C.TIME}"
         with write_txn(self.db):
             gone = [t for (t,) in self.db.conn.execute(sql, (team, *_span(start, end), read))]
@@ -137,7 +163,7 @@ class Mirror:
         """Delete rows older than `before` (all teams); coverage shrinks to match."""
         cut = C.micros(before)
         with write_txn(self.db):
-            deleted = self.db.conn.execute(f"DELETE FROM records WHERE {C.TIME} < ?", (cut,))
+            deleted = self.db.conn.execute(f"DELETE FROM record_rows WHERE {C.TIME} < ?", (cut,))
             self.db.conn.execute("DELETE FROM mirror_rollups WHERE hour < ?", (R.floor_hour(cut),))
             self.db.conn.execute("DELETE FROM mirror_dirty WHERE hour < ?", (R.floor_hour(cut),))
             if cut % R.HOUR:  # the hour holding `cut` lost some rows: rebuild its rollups
@@ -227,9 +253,16 @@ def prepare(team: str, records: Iterable[Record]) -> list[Row]:
     return [C.row(team, r) for r in records]
 
 
-def prepare_json(team: str, texts: Iterable[str]) -> list[Row]:
-    """`prepare` for records still in the JSON text the API sent (a sync's reading threads)."""
-    return [C.json_row(team, text) for text in texts]
+def prepare_json(
+    team: str, texts: Iterable[str], dims: dict[tuple[Any, ...], int] | None = None
+) -> list[Row]:
+    """`prepare` for records still in the JSON text the API sent (a sync's reading threads),
+    with the keys of the `dims` (Mirror.dims) already known: less for the writer to do."""
+    rows = [C.json_row(team, text) for text in texts]
+    if dims:
+        get = dims.get
+        rows = [(*r[:3], get(r[3], r[3]), *r[4:]) for r in rows]
+    return rows
 
 
 def _order_by(order: Order) -> str:
@@ -256,3 +289,18 @@ def _span(start: datetime, end: datetime) -> tuple[int, int]:
 
 def _time(micros: int | None) -> datetime | None:
     return None if micros is None else C.moment(micros)
+
+
+def _dims(db: Database) -> dict[tuple[Any, ...], int]:
+    """What describes a request -> its key in mirror_dims, read once per connection.
+
+    A combination another process added meanwhile is not known here: it is added again
+    under a new key, which reads the same. Keys are never deleted (the table stays small)."""
+    known = _DIMS.get(db)
+    if known is None:
+        rows = db.conn.execute(f"SELECT {C.DIM}, {_DESCRIBED} FROM mirror_dims")
+        known = _DIMS[db] = {tuple(values): dim for dim, *values in rows}
+    return known
+
+
+_DIMS: weakref.WeakKeyDictionary[Database, dict[tuple[Any, ...], int]] = weakref.WeakKeyDictionary()

@@ -231,7 +231,7 @@ class MirroredSource:
             mirror.sweep(self.team, part.start, part.end, read)
 
         with mirror.bulk():
-            prepare = partial(prepare_json, self.team)
+            prepare = partial(prepare_json, self.team, dims=mirror.dims())
             self.api.read(windows, store, prepare=prepare, progress=progress, done=done)
             flush()
             mirror.refresh(self.team)

@@ -76,7 +76,8 @@ def test_pragmas(tmp_path: Path) -> None:
 
 def test_in_memory_database_is_migrated() -> None:
     db = open_db(":memory:")
-    assert {"records", "mirror_reads", "mirror_rollups"} <= set(db.table_names())
+    assert {"record_rows", "mirror_dims", "mirror_reads", "mirror_rollups"} <= set(db.table_names())
+    assert db.view_names() == ["records"]
     assert "records_json" not in db.table_names()
     assert [m.name for m in MIGRATIONS.applied(db)] == [m.name for m in MIGRATIONS._migrations]
 

@@ -106,7 +106,7 @@ def expected_series(
 def as_held(record: Record) -> Record:
     """A record as the mirror gives it back: every field, nulls kept, no `_links`."""
     row = C.row("T", record)
-    return C.record_of(row[1], row[2], row[3:-1])
+    return C.record_of(row[1], row[2], [*row[4:-1], *row[3]])
 
 
 def held(mirror: Mirror, team: str, record_id: str) -> list[Record]:
