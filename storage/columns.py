@@ -294,8 +294,4 @@ assert _ORDER[_OWN_END - 1] == "errorReason"
 assert all("." not in c.path for c in OWN_COLUMNS)
 
 
-def to_json(record: Record) -> str:
-    return orjson.dumps(record).decode()
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
