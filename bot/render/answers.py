@@ -275,3 +275,9 @@ def trend_reply(
         **window_data(query),
     }
     return reply(blocks, data, share=share, lead=3)
+
+
+def first_read_text(done: int, expected: int) -> str:
+    """How a cold mirror's first read goes, while the answer waits for it."""
+    share = min(100, 100 * done // max(1, expected))
+    return f"⏳ Reading {fmt.about(expected)} records for the first time: {share} %"

@@ -27,6 +27,7 @@ from bot.render.home import home_view
 from bot.reply import Context, Reply
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
+from bot.slack.progress import FirstRead
 from bot.slack.workers import Workers, deliver, tell
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         logger=logging.getLogger("slack_bolt.App"),
     )
 
-    answer_with = Answering(client, workers)
+    answer_with = Answering(client, workers, rt)
 
     def answer(
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
@@ -118,10 +119,12 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
 
 @dataclass(frozen=True)
 class Answering:
-    """Answers on a worker: the reply produced, delivered, and counted in bot/metrics.py."""
+    """Answers on a worker: the reply produced (a long first read of the mirror shown as it
+    goes), delivered, and counted in bot/metrics.py."""
 
     client: WebClient
     workers: Workers
+    rt: Runtime
 
     def __call__(
         self,
@@ -134,9 +137,11 @@ class Answering:
     ) -> None:
         def work() -> None:
             started, outcome = time.monotonic(), "error"
+            first_read = FirstRead(respond)  # a cold mirror's first read shows its progress
             try:
-                reply = attempt(produce)
-                deliver(reply, respond, self.client, ctx, replace=replace)
+                with self.rt.source.listening(first_read):
+                    reply = attempt(produce)
+                deliver(reply, respond, self.client, ctx, replace=replace or first_read.shown > 0)
                 outcome = metrics.outcome(reply)
             finally:
                 metrics.answered(verb, outcome, time.monotonic() - started)
