@@ -123,6 +123,8 @@ class _Run:
             return False
         if "fired" in inst.transitions:
             return True
+        if inst.new.held_by is not None and inst.new.state is State.FIRING:
+            return True  # held back by another alert: asked again each time (rules/inhibition.py)
         quiet_so_far = inst.silence_ended is not None and not inst.new.notified
         return quiet_so_far and inst.new.state is State.FIRING
 
@@ -131,7 +133,7 @@ class _Run:
         done = inst.transitions.get("resolved")
         if done is not None:
             # Sent even when muted: an alert left red in the channel is a lost resolve.
-            if not inst.old.notified:
+            if not inst.old.notified or self.rule.one_shot:
                 return []
             why = Resolution(done.cause or Cause.RECOVERED)
             return [self._note(NoteKind.RESOLVED, inst, done, resolution=why)]
@@ -205,6 +207,7 @@ class _Run:
             summary=finding.summary,
             query=self._query(finding.group),
             fired_at=fired_at,
+            band=finding.band,
             **values,
         )
 

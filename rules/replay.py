@@ -83,9 +83,7 @@ def backtest_messages(
 ) -> list[tuple[datetime, Notification]]:
     """Every message `rule` would have sent over [start, end): the live pass's evaluator,
     state machine and top contributors, on a fake clock over history read once."""
-    earliest = start - rule.settle - rule.per
-    if rule.baseline is not None:
-        earliest -= rule.baseline.shift
+    earliest = start - rule.settle - rule.per - rule.lookback
     span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
     cache = SourceCache(History.read(source, rule.query, span))
     return backtest(
