@@ -16,8 +16,10 @@ from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from rules.engine import SOURCE_ERRORS, SourceError
+from rules.model import Metric, Rule
 from rules.notification import Contributor
 from rules.thresholds import Fetch, Group
+from rules.why import DIMENSIONS, Change, Changes, explain, versus
 
 # Who to name as an alert's top contributors: dimensions other than the rule's own `by`.
 CONTRIBUTOR_DIMENSIONS = tuple(
@@ -69,6 +71,21 @@ class SourceCache:
 
     def contributors(self, rule_by: str | None) -> Callable[[Query], Sequence[Contributor]]:
         return lambda query: top_contributors(self, query, rule_by)
+
+    def changes(self, rule: Rule) -> Changes | None:
+        """What moved a fired alert of `rule`, by every dimension but its own `by`."""
+        if rule.kind is Metric.NEW_VALUE:
+            return None  # a new value is its own explanation
+        dims = [d for d in DIMENSIONS if d != rule.by]
+
+        def change(query: Query) -> Change | None:
+            assert query.window is not None
+            try:
+                return explain(self.rows, query, versus(rule, query.window), dims)
+            except SOURCE_ERRORS:
+                return None
+
+        return change
 
 
 def top_contributors(cache: SourceCache, query: Query, rule_by: str | None) -> list[Contributor]:

@@ -20,7 +20,7 @@ from rules.budgets import BudgetEvent, budget_query
 from rules.model import Budget
 from rules.state import Cause
 from rules.thresholds import Group
-from rules.why import Contribution
+from rules.why import Change
 
 
 class NoteKind(StrEnum):
@@ -80,8 +80,8 @@ class Notification:
     detail: str = ""  # who set a silence that ended; the source's error
     more: tuple[tuple[Group, float | None], ...] = ()  # folded instances and their values
     band: Band | None = None  # anomaly alerts: what past weeks call normal
-    drivers: tuple[Contribution, ...] = ()  # fired alerts: what changed vs the window before
-    parent: str | None = None  # held-back notes: the key of the alert that holds it back
+    change: Change | None = None  # fired alerts: what moved vs the window before (rules/why.py)
+    parent: str | None = None  # held-back notes: the key of the alert that holds them back
 
     @property
     def dedup(self) -> tuple[str, Group, str, str]:

@@ -87,7 +87,12 @@ def backtest_messages(
     span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
     cache = SourceCache(History.read(source, rule.query, span))
     return backtest(
-        rule, cache.fetch(rule.by), start, end, contributors=cache.contributors(rule.by)
+        rule,
+        cache.fetch(rule.by),
+        start,
+        end,
+        contributors=cache.contributors(rule.by),
+        changes=cache.changes(rule),
     )
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from revenium import params as P
+from revenium import windows as W
 from revenium.figures import Summary, summarize
 from revenium.query import Query, Value, Window
+from rules.model import Rule
 
 DIMENSIONS = tuple(
     P.param(name).name
@@ -34,6 +36,8 @@ TOP_DRIVERS = 3
 Status = Literal["new", "vanished", "changed"]
 # What is asked: figures of a query (dimension None: one row for all), as SourceCache.rows.
 Rows = Callable[[Query, str | None], Sequence[tuple[Any, Summary]]]
+# An alert's query in, what moved it out (None when the source cannot say): for the engine.
+Changes = Callable[[Query], "Change | None"]
 _NOTHING = summarize(())
 _MICRO = 6  # dollars are kept to the micro-dollar, as the summaries are
 
@@ -138,6 +142,17 @@ def window_before(window: Window) -> Window:
     """The window of the same length that ends where `window` starts."""
     length = window.end - window.start
     return Window(window.start - length, window.start, window.tz, "the window before")
+
+
+def versus(rule: Rule, window: Window) -> Window:
+    """What an alert's window is best compared with: a change rule's baseline, a week before
+    for an anomaly rule, else the window before."""
+    if rule.baseline is not None:
+        shift = rule.baseline.shift
+        return Window(window.start - shift, window.end - shift, window.tz, "baseline")
+    if rule.anomaly is not None:
+        return W.earlier(window, days=7)
+    return window_before(window)
 
 
 def _total(rows: Rows, query: Query) -> Summary:

@@ -140,3 +140,13 @@ def m004_packed_bodies(db: Database) -> None:
         "CREATE TABLE mirror_dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL,"
         " created_at INTEGER NOT NULL)"
     )
+
+
+@MIGRATIONS()
+def m005_quiet_hours(db: Database) -> None:
+    """Quiet hours per channel (rules/quiet.py); messages they hold wait in the outbox as
+    `deferred` rows, and end as sent or `summarized`."""
+    db.execute(
+        "CREATE TABLE alert_quiet (channel TEXT PRIMARY KEY, spec TEXT NOT NULL,"
+        " created_by TEXT, created_at INTEGER NOT NULL)"
+    )
