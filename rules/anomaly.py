@@ -17,7 +17,7 @@ from revenium.query import Window
 
 MIN_WEEKS = 3  # weeks with traffic needed before anything is called unusual
 MAD_TO_SIGMA = 1.4826  # a normal distribution's standard deviation per median absolute deviation
-MIN_SPREAD = 0.15  # of the median: weeks that happen to agree closely are not a tight band
+MIN_SPREAD = 1 / 3  # of the median: weeks that happen to agree closely make no tight band
 
 
 @dataclass(frozen=True)

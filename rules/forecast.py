@@ -1,6 +1,6 @@
 """The month-end forecast: spend so far this month plus the recent daily pace times the days
-left. The pace is that of the last 7 days (a whole weekly rhythm; fewer early in the
-month), named in every answer that shows the figure.
+left. The pace is that of the last 7 days (a whole weekly rhythm; the month so far when it
+is younger), named in every answer that shows the figure.
 """
 
 from __future__ import annotations
@@ -36,24 +36,23 @@ class Forecast:
         return f"month to date + the last {days} days' pace × days left"
 
 
-def windows(at: datetime, tz: str) -> tuple[Window, Window]:
-    """The month to date at `at` (local calendar month of `tz`) and the pace window: the last
-    7 days, or the month so far when it is younger."""
+def month_to_date(at: datetime, tz: str) -> Window:
+    """The local calendar month of `at`, from its first midnight to `at`."""
     month = W.calendar("this month", at, ZoneInfo(tz))
-    start = max(month.start, at - PACE_DAYS * DAY)
-    end = max(at, month.start + timedelta(microseconds=1))
-    return Window(month.start, end, tz, "this month"), Window(start, end, tz, "pace")
+    return Window(month.start, max(at, month.start + DAY / 86400), tz, "this month")
 
 
-def forecast(month: Window, pace: Window, so_far: float, recent: float) -> Forecast:
-    """From the month to date's spend and the pace window's spend."""
-    end = _month_end(month.start, month.tz)
+def pace_window(month: Window) -> Window:
+    """The last 7 days of the month to date (all of it when it is younger)."""
+    return Window(max(month.start, month.end - PACE_DAYS * DAY), month.end, month.tz, "pace")
+
+
+def forecast(month: Window, so_far: float, recent: float) -> Forecast:
+    """From the month to date's spend and the spend of its `pace_window`."""
+    zone = ZoneInfo(month.tz)
+    first = month.start.astimezone(zone).date().replace(day=1)
+    end = W.midnight((first + timedelta(days=32)).replace(day=1), zone)
+    pace = pace_window(month)
     days = (pace.end - pace.start) / DAY
     left = max(0.0, (end - month.end) / DAY)
     return Forecast(so_far, recent / days if days else 0.0, days, left, month.end, end)
-
-
-def _month_end(start: datetime, tz: str) -> datetime:
-    zone = ZoneInfo(tz)
-    first = start.astimezone(zone).date().replace(day=1)
-    return W.midnight((first + timedelta(days=32)).replace(day=1), zone)

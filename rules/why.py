@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from revenium import params as P
 from revenium import windows as W
@@ -36,6 +36,21 @@ TOP_DRIVERS = 3
 Status = Literal["new", "vanished", "changed"]
 # What is asked: figures of a query (dimension None: one row for all), as SourceCache.rows.
 Rows = Callable[[Query, str | None], Sequence[tuple[Any, Summary]]]
+
+
+class Figures(Protocol):
+    """What the engine reads: the summary and per-group figures of a MetricsSource."""
+
+    def summary(self, query: Query) -> Summary: ...
+
+    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]: ...
+
+
+def rows_of(source: Figures) -> Rows:
+    """A source's figures as `Rows`: one row for all when no dimension is asked."""
+    return lambda q, by: [(None, source.summary(q))] if by is None else source.grouped(q, by)
+
+
 # An alert's query in, what moved it out (None when the source cannot say): for the engine.
 Changes = Callable[[Query], "Change | None"]
 _NOTHING = summarize(())

@@ -7,7 +7,7 @@ view is derived from the same blocks (bot/terminal.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.render import fmt
@@ -17,6 +17,7 @@ from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from revenium.records import Record, field
+from rules.forecast import Forecast
 
 ROW_LIMIT = 40
 ERROR_REASON = P.param(
@@ -67,15 +68,45 @@ def query_buttons(query_text: str) -> Block:
     )
 
 
-def summary_reply(query: Query, s: Summary, *, query_text: str, as_of: str, share: bool) -> Reply:
+def summary_reply(
+    query: Query,
+    s: Summary,
+    *,
+    query_text: str,
+    as_of: str,
+    share: bool,
+    forecast: Forecast | None = None,
+) -> Reply:
     label = query.window.label if query.window else ""
-    blocks = [
-        header(f"AI image spend · {label}"),
-        section(summary_lines(s)),
-        footer(query, as_of),
-        query_buttons(query_text),
-    ]
-    return reply(blocks, {"summary": s.as_dict(), **window_data(query)}, share=share, lead=3)
+    blocks = [header(f"AI image spend · {label}"), section(summary_lines(s))]
+    data: dict[str, Any] = {"summary": s.as_dict(), **window_data(query)}
+    if forecast is not None:
+        blocks.append(section(forecast_line(forecast, query.window.tz if query.window else "UTC")))
+        data["forecast"] = forecast_data(forecast)
+    blocks += [footer(query, as_of), query_buttons(query_text)]
+    return reply(blocks, data, share=share, lead=3)
+
+
+def forecast_line(f: Forecast, tz: str) -> str:
+    """`Month-end forecast *$3,412* by Nov 30 (month to date + the last 7 days' pace …)`."""
+    last_day = fmt.local(f.end - timedelta(microseconds=1), tz, "%b %d")
+    if f.days_left <= 0:
+        return f"Month total *{fmt.money(f.so_far)}*."
+    return (
+        f"Month-end forecast *{fmt.money(f.value)}* by {last_day} ({f.method}: "
+        f"{fmt.money(f.so_far)} + {fmt.money(f.pace)}/day × {f.days_left:.1f} days)"
+    )
+
+
+def forecast_data(f: Forecast) -> dict[str, Any]:
+    return {
+        "value": f.value,
+        "method": f.method,
+        "so_far": f.so_far,
+        "pace_per_day": round(f.pace, 6),
+        "days_left": round(f.days_left, 4),
+        "end": f.end.isoformat(),
+    }
 
 
 def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:

@@ -73,9 +73,10 @@ def why_reply(change: Change, query: Query, *, query_text: str, as_of: str, shar
     label = change.window.label or "this window"
     before, after = change.before.cost, change.after.cost
     pct = f" ({fmt.change(after, before)})" if before else ""
+    versus = change.versus.label or "the window before"
     head = (
-        f"*{fmt.money(after)}* {label} vs *{fmt.money(before)}* "
-        f"{fmt.window_span(change.versus)}: *{signed(change.delta)}*{pct}"
+        f"*{fmt.money(after)}* {label} vs *{fmt.money(before)}* {versus} "
+        f"({fmt.window_span(change.versus)}): *{signed(change.delta)}*{pct}"
     )
     parts = change.top(SHOWN)
     lines = [_line(change, p) for p in parts] or ["_Nothing changed._"]
