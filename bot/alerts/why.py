@@ -21,7 +21,8 @@ SENT = {
     NoteKind.RESOLVED: "resolved: message updated",
     NoteKind.REMINDER: "still firing: reminder posted",
     NoteKind.SILENCE_ENDED: "silence ended, still firing: said in the thread",
-    NoteKind.HELD: "fired, held back by another alert: listed in its thread",
+    NoteKind.HELD: "firing, held back by another alert (listed in its thread): posts once"
+    " nothing holds it back",
 }
 
 
@@ -65,8 +66,6 @@ def quiet(
 
 
 def _by_state(rule: Rule, state: InstanceState) -> str:
-    if state.state is State.FIRING and state.held_by is not None:
-        return "firing, held back by another alert: posts when that one resolves"
     if state.state is State.FIRING and not state.notified:
         return "firing, not posted (muted or folded when it fired)"
     return {

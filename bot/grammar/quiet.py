@@ -51,7 +51,8 @@ def _span(tokens: list[Token]) -> tuple[time, time]:
     phrase = words.phrase(tokens, 0, len(tokens))
     try:
         start, used = words.clock(pieces, 0, phrase)
-        if words.word(pieces, used) not in _TO:
+        between = pieces[used].text.lower() if used < len(pieces) else ""
+        if between not in _TO:
             raise UsageError(msg.quiet_needs(EXAMPLE))
         end, more = words.clock(pieces, used + 1, phrase)
     except UsageError:

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from bot.grammar.actions import AddRule, Where
-from bot.grammar.configure import parse_action
 from revenium.query import Window
 from revenium.records import format_time, parse_time
 from revenium.sandbox.core import Sandbox
@@ -22,7 +20,7 @@ from rules.model import Anomaly, Metric, Rule
 from rules.replay import run_backtest
 from rules.thresholds import evaluate
 from tests.fakes.revenium import seeded, source_over
-from tests.support.rules import RecordSource
+from tests.support.rules import RecordSource, typed_rule
 
 H = timedelta(hours=1)
 WEEK = timedelta(days=7)
@@ -127,7 +125,6 @@ def test_grouped_anomalies_compare_each_value_with_its_own_weeks() -> None:
 END = datetime(2026, 12, 7, tzinfo=UTC)
 JUDGED = Window(END - timedelta(days=28), END, "UTC")
 SPIKES, FOUND_WITHIN = 20, timedelta(hours=2, minutes=10)
-HERE = Where(END, "UTC", "C0FINOPS", "U0ADMIN")
 
 
 def sandbox(seed: int) -> Sandbox:
@@ -165,17 +162,11 @@ def spike(hour: datetime, extra: float, n: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def typed(text: str) -> Rule:
-    action = parse_action("rule", text.split(), HERE)
-    assert isinstance(action, AddRule)
-    return action.rule
-
-
 @pytest.mark.slow
 def test_planted_spikes_are_found_and_little_else() -> None:
     box = sandbox(11)
     spikes = plant(box, 11)
-    rule = typed("add odd-spend when cost anomaly per 1h every 15m")
+    rule = typed_rule("odd-spend when cost anomaly per 1h every 15m", END)
     assert (rule.threshold, rule.anomaly) == (3.0, Anomaly(Metric.COST, 5.0))
     episodes = run_backtest(rule, source_over(box), JUDGED).episodes
     found = {s for s in spikes for e in episodes if s <= e.fired_at <= s + FOUND_WITHIN}
@@ -186,6 +177,6 @@ def test_planted_spikes_are_found_and_little_else() -> None:
 
 @pytest.mark.slow
 def test_a_clean_month_posts_nothing() -> None:
-    rule = typed("add odd-spend when cost anomaly per 1h every 15m")
+    rule = typed_rule("odd-spend when cost anomaly per 1h every 15m", END)
     result = run_backtest(rule, source_over(sandbox(12)), JUDGED)
     assert result.messages == []
