@@ -114,7 +114,8 @@ def test_a_change_of_zone_ends_the_quiet_hours_there_and_then(world: World) -> N
     say(proc, f"quiet 22:00-07:00 tz America/New_York in <#{CHANNEL}|finops>")  # 17:00 there
     proc.tick(dispatch=False)  # the summary and the freed alert queued, then a crash
     proc.close()
-    night.run(world.process("after-crash"), at(35.5))
+    proc = world.process("after-crash")
+    night.run(proc, at(35.5))
     summaries = [(when, t) for when, t in night.posts if t.startswith("🌅")]
     # Queued at 21:05, sent once the crashed process's lease lapsed; 07:00 EDT is 11:00 UTC.
     assert [when for when, _ in summaries] == [at(21) + 2 * STEP, at(35)]
