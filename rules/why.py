@@ -10,7 +10,7 @@ exactly. A value with no images on one side is new, vanished or image-less: all 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from revenium import params as P
@@ -55,6 +55,7 @@ def rows_of(source: Figures) -> Rows:
 Changes = Callable[[Query], "Change | None"]
 _NOTHING = summarize(())
 _MICRO = 6  # dollars are kept to the micro-dollar, as the summaries are
+_PER_DOLLAR = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -140,17 +141,39 @@ def explain(
     not already pin to one value."""
     assert query.window is not None
     earlier = query.with_window(versus)
+    before, after = _total(rows, earlier), _total(rows, query)
+    total = _micro(after.cost) - _micro(before.cost)
     parts: list[Contribution] = []
     for dim in dimensions:
         if query.get(dim) is not None:
             continue
         was, now = dict(rows(earlier, dim)), dict(rows(query, dim))
-        for value in sorted(was.keys() | now.keys(), key=str):
-            part = contribution(dim, value, was.get(value, _NOTHING), now.get(value, _NOTHING))
-            if part.delta:
-                parts.append(part)
+        values = sorted(was.keys() | now.keys(), key=str)
+        found = [contribution(dim, v, was.get(v, _NOTHING), now.get(v, _NOTHING)) for v in values]
+        parts += _balanced([p for p in found if p.delta], total)
     parts.sort(key=lambda p: (-abs(p.delta), dimensions.index(p.dimension), str(p.value)))
-    return Change(query.window, versus, _total(rows, earlier), _total(rows, query), tuple(parts))
+    return Change(query.window, versus, before, after, tuple(parts))
+
+
+def _balanced(parts: list[Contribution], total: int) -> list[Contribution]:
+    """The source sums each value's spend and the total apart, each to the micro-dollar:
+    the few micro-dollars they may differ by go to the largest part, so that the parts of
+    a dimension add up to the total change exactly."""
+    rest = total - sum(_micro(p.delta) for p in parts)
+    if not rest or not parts:
+        return parts
+    big = max(range(len(parts)), key=lambda i: abs(parts[i].delta))
+    part = parts[big]
+    moved = replace(
+        part,
+        after=round(part.after + rest / _PER_DOLLAR, _MICRO),
+        price=round(part.price + rest / _PER_DOLLAR, _MICRO),
+    )
+    return [moved if i == big else p for i, p in enumerate(parts)]
+
+
+def _micro(dollars: float) -> int:
+    return round(dollars * _PER_DOLLAR)
 
 
 def window_before(window: Window) -> Window:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -83,8 +84,8 @@ def test_contributions_equal_a_plain_computation_and_add_up(drawn: list[dict[str
             assert part.before == pytest.approx(before.get(value, 0.0), abs=1e-6)
             assert part.after == pytest.approx(after.get(value, 0.0), abs=1e-6)
             assert part.delta == pytest.approx(delta, abs=1e-6)
-        # The cents a reader adds up are the cents of the total change.
-        assert round(sum(p.delta for p in parts.values()), 2) == round(change.delta, 2)
+        # Exactly, to the micro-dollar (decimal sums: floats would blur a half cent).
+        assert sum(Decimal(str(p.delta)) for p in parts.values()) == Decimal(str(change.delta))
     for part in change.contributions:
         assert part.volume + part.price == pytest.approx(part.delta, abs=2e-6)
     ranked = [abs(p.delta) for p in change.contributions]
