@@ -33,7 +33,8 @@ class Forecast:
     def method(self) -> str:
         """The method in words: `month to date + the last 7 days' pace × days left`."""
         days = f"{self.pace_days:.0f}" if self.pace_days >= 1 else f"{self.pace_days:.1f}"
-        return f"month to date + the last {days} days' pace × days left"
+        span = "day's" if days == "1" else f"{days} days'"
+        return f"month to date + the last {span} pace × days left"
 
 
 def month_to_date(at: datetime, tz: str) -> Window:
