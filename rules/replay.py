@@ -152,6 +152,7 @@ def preview(
         return [], None
     worst = ranked[0]
     query = rule.group_query(now, worst.group)
+    changes = cache.changes(rule)
     note = Notification(
         kind=NoteKind.FIRED,
         subject=rule.name,
@@ -168,6 +169,8 @@ def preview(
         fired_at=now,
         peak=worst.value,
         contributors=tuple(cache.contributors(rule.by)(query)),
+        band=worst.band,
+        change=None if changes is None else changes(query),
     )
     return ranked, note
 

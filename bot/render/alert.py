@@ -66,6 +66,8 @@ def headline(note: Notification, rule: Rule | None) -> str:
             f"new {dim} *{B.escape(note.group)}*: {fmt.money(note.value)} spent {window}, "
             f"none in the {NOVELTY_LOOKBACK.days} days before"
         )
+    if rule is not None and rule.anomaly is not None and note.band is None:
+        return f"{who}{_measured(note, rule)} {window} (no band yet: too few past weeks)"
     if note.band is not None and rule is not None:
         band = note.band
         zone = ZoneInfo(rule.tz)

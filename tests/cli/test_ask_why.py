@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from revenium import params as P
 from revenium.records import Record, field, parse_time
-from revenium.sandbox.core import Sandbox
 from revenium.sandbox.server import SandboxServer, serve
 from rules.why import DIMENSIONS
 from tests.fakes.revenium import KEY, TEAM, seeded
@@ -27,16 +26,16 @@ D = timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def box() -> Iterator[Sandbox]:
-    sandbox = seeded(end=NOW, seed=16, days=30, per_day=200, rate_per_s=10_000)
-    yield sandbox
-    sandbox.close()
+def server() -> Iterator[SandboxServer]:
+    """30 days of 200 requests up to NOW, served on loopback."""
+    with serve(seeded(end=NOW, seed=16, days=30, per_day=200, rate_per_s=10_000)) as running:
+        yield running
+    running.sandbox.close()
 
 
 @pytest.fixture(scope="module")
-def server(box: Sandbox) -> Iterator[SandboxServer]:
-    with serve(box) as running:
-        yield running
+def records(server: SandboxServer) -> list[Record]:
+    return server.sandbox.records()
 
 
 def ask(server: SandboxServer, *words: str) -> dict[str, Any]:
@@ -92,31 +91,33 @@ def check(
         assert sum(Decimal(str(p["delta"])) for p in mine.values()) == Decimal(str(change["delta"]))
 
 
-def test_why_last_7d_against_the_7_days_before(server: SandboxServer, box: Sandbox) -> None:
+def test_why_last_7d_against_the_7_days_before(
+    server: SandboxServer, records: list[Record]
+) -> None:
     answer = ask(server, "why", "last", "7d")
     data = answer["data"]
     assert data["versus"] == {"start": (NOW - 14 * D).isoformat(), "end": (NOW - 7 * D).isoformat()}
-    check(data, box.records(), (NOW - 7 * D, NOW), (NOW - 14 * D, NOW - 7 * D), DIMENSIONS)
+    check(data, records, (NOW - 7 * D, NOW), (NOW - 14 * D, NOW - 7 * D), DIMENSIONS)
     assert answer["text"].startswith("Why spend changed · last 7 days")
 
 
 def test_why_yesterday_vs_last_week_by_model_with_a_filter(
-    server: SandboxServer, box: Sandbox
+    server: SandboxServer, records: list[Record]
 ) -> None:
     data = ask(server, "why", "yesterday", "vs", "last", "week", "env:production", "by", "model")
-    kept = [r for r in box.records() if r.get("environment") == "production"]
+    kept = [r for r in records if r.get("environment") == "production"]
     day = datetime(2026, 11, 24, tzinfo=UTC)
     check(data["data"], kept, (day, day + D), (day - 7 * D, day - 6 * D), ("model",))
     assert {p["dimension"] for p in data["data"]["contributions"]} == {"model"}
 
 
 def test_this_month_answers_carry_the_month_end_forecast(
-    server: SandboxServer, box: Sandbox
+    server: SandboxServer, records: list[Record]
 ) -> None:
     data = ask(server, "summary", "this", "month")["data"]
     month = (datetime(2026, 11, 1, tzinfo=UTC), NOW)
-    so_far = sum(spend(box.records(), *month, "model").values())
-    week = sum(spend(box.records(), NOW - 7 * D, NOW, "model").values())
+    so_far = sum(spend(records, *month, "model").values())
+    week = sum(spend(records, NOW - 7 * D, NOW, "model").values())
     forecast = data["forecast"]
     assert forecast["method"] == "month to date + the last 7 days' pace × days left"
     assert forecast["so_far"] == pytest.approx(so_far, abs=1e-6)
