@@ -99,13 +99,28 @@ class Change:
     def top(self, n: int = TOP_DRIVERS) -> tuple[Contribution, ...]:
         """The `n` biggest movers, a value explained by another dimension's left out (a model
         with one provider moves that provider by the same amounts)."""
-        out: list[Contribution] = []
-        for part in self.contributions:
-            if len(out) == n:
-                break
-            if not any((p.before, p.after) == (part.before, part.after) for p in out):
-                out.append(part)
-        return tuple(out)
+        return _distinct(self.contributions, n)
+
+    def drivers(self, n: int = TOP_DRIVERS) -> tuple[Contribution, ...]:
+        """The `n` values that moved most out of proportion: a segment with 85 % of the spend
+        moves with the total and says little; a model that doubled says why."""
+        base = self.before.cost or self.after.cost
+
+        def excess(part: Contribution) -> float:
+            held = (part.before if self.before.cost else part.after) / base if base else 0.0
+            return abs(part.delta - held * self.delta)
+
+        return _distinct(sorted(self.contributions, key=excess, reverse=True), n)
+
+
+def _distinct(parts: Sequence[Contribution], n: int) -> tuple[Contribution, ...]:
+    out: list[Contribution] = []
+    for part in parts:
+        if len(out) == n:
+            break
+        if not any((p.before, p.after) == (part.before, part.after) for p in out):
+            out.append(part)
+    return tuple(out)
 
 
 def contribution(

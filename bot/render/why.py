@@ -34,12 +34,15 @@ def name_of(part: Contribution) -> str:
 
 def _share(change: Change, part: Contribution) -> str:
     share = change.share(part)
-    return "" if share is None else f", {share * 100:.0f} % of the change"
+    if share is None:
+        return ""
+    return ", against the change" if share < 0 else f", {share * 100:.0f} % of the change"
 
 
 def drivers_line(change: Change, versus: str) -> str:
-    """`What moved vs the hour before: model gpt-image-1 +$380 (92 % of the change) · …`."""
-    top = change.top()
+    """`What moved vs the hour before: model gpt-image-1 +$380 (92 % of the change) · …`:
+    the values that moved most out of proportion."""
+    top = change.drivers()
     if not top:
         return ""
     parts = [f"{name_of(p)} {signed(p.delta)} ({_how(p)}{_share(change, p)})" for p in top]

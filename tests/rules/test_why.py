@@ -141,3 +141,14 @@ def test_an_empty_change_is_nothing_to_explain() -> None:
     change = explain(rows_over(RecordSource()), Query(window=NOW), BEFORE)
     assert change.delta == 0 and change.contributions == () and change.share is not None
     assert isinstance(change.before, Summary) and change.top() == ()
+
+
+def test_drivers_are_the_values_that_moved_out_of_proportion() -> None:
+    source = RecordSource()
+    for window, big, small in ((BEFORE, 1.0, 0.05), (NOW, 1.1, 0.15)):
+        source.spend(window.start, window.end, big, agent="bulk", model="dall-e-3")
+        source.spend(window.start, window.end, small, agent="niche", model="flux-pro")
+    change = explain(rows_over(source), Query(window=NOW), BEFORE, ("agent",))
+    # bulk: $120 → $132 (+$12, in step with the total); niche: $6 → $18 (tripled).
+    assert [p.value for p in change.top()] == ["bulk", "niche"]
+    assert [p.value for p in change.drivers()] == ["niche", "bulk"]
