@@ -40,7 +40,7 @@ class Forecast:
 def month_to_date(at: datetime, tz: str) -> Window:
     """The local calendar month of `at`, from its first midnight to `at`."""
     month = W.calendar("this month", at, ZoneInfo(tz))
-    return Window(month.start, max(at, month.start + DAY / 86400), tz, "this month")
+    return Window(month.start, max(at, month.start + timedelta(seconds=1)), tz, "this month")
 
 
 def pace_window(month: Window) -> Window:

@@ -125,7 +125,6 @@ def decide(
             None,
         )
         if found is None:
-            assert note.fired_at is not None
             holders.append(Holder(item.rule, note.group, note.key))
             out.append(Decision(note, replace(item.state, held_by=None)))
             continue
@@ -135,7 +134,7 @@ def decide(
             kind=NoteKind.HELD,
             channel=src.rule.channel,
             parent=src.key,
-            detail=f"{why}:{src.rule.name}",  # read by bot/render/alert.py:held
+            detail=f"{why}:{src.rule.name}",  # read by bot/render/held.py:held
         )
         state = replace(item.state, notified=False, last_notified_at=None, held_by=src.key)
         out.append(Decision(held, state))

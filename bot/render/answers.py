@@ -7,11 +7,12 @@ view is derived from the same blocks (bot/terminal.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.render import fmt
 from bot.render.blocks import Block, actions, button, context, escape, header, reply, section
+from bot.render.forecast import forecast_data, forecast_line
 from bot.reply import Reply
 from revenium import params as P
 from revenium.figures import Summary
@@ -85,28 +86,6 @@ def summary_reply(
         data["forecast"] = forecast_data(forecast)
     blocks += [footer(query, as_of), query_buttons(query_text)]
     return reply(blocks, data, share=share, lead=3)
-
-
-def forecast_line(f: Forecast, tz: str) -> str:
-    """`Month-end forecast *$3,412* by Nov 30 (month to date + the last 7 days' pace …)`."""
-    last_day = fmt.local(f.end - timedelta(microseconds=1), tz, "%b %d")
-    if f.days_left <= 0:
-        return f"Month total *{fmt.money(f.so_far)}*."
-    return (
-        f"Month-end forecast *{fmt.money(f.value)}* by {last_day} ({f.method}: "
-        f"{fmt.money(f.so_far)} + {fmt.money(f.pace)}/day × {f.days_left:.1f} days)"
-    )
-
-
-def forecast_data(f: Forecast) -> dict[str, Any]:
-    return {
-        "value": f.value,
-        "method": f.method,
-        "so_far": f.so_far,
-        "pace_per_day": round(f.pace, 6),
-        "days_left": round(f.days_left, 4),
-        "end": f.end.isoformat(),
-    }
 
 
 def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:

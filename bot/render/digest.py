@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.grammar.query_text import format_query
 from bot.render import fmt
-from bot.render.answers import forecast_data, forecast_line
 from bot.render.blocks import actions, button, clip, context, escape, header, reply, section
+from bot.render.forecast import forecast_data, forecast_line
 from bot.render.why import drivers_line, why_data
 from bot.reply import Reply
 from revenium.figures import Summary
