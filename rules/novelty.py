@@ -19,7 +19,8 @@ DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 def lookback(window: Window) -> list[Window]:
-    """[day before the window's start - 30 days, window start) in aligned pieces."""
+    """From 30 days before the start of the window's (UTC) day to the window's start, in
+    pieces: those 30 days, the day so far to the hour, the hour so far."""
     start = window.start
     day = _floor(start, DAY)
     hour = _floor(start, HOUR)

@@ -195,16 +195,16 @@ def _novelties(
         new = group is not None and group not in seen and summary.cost > 0
         out.append(
             Finding(
-                group,
-                summary.cost,
-                0.0,
-                0.0,
-                new,
-                not new,
-                False,
-                summary.requests,
-                summary,
-                window,
+                group=group,
+                value=summary.cost,
+                threshold=0.0,
+                recovery_threshold=0.0,
+                breaching=new,
+                recovered=not new,
+                no_data=False,
+                samples=summary.requests,
+                summary=summary,
+                window=window,
             )
         )
     return out
