@@ -33,7 +33,7 @@ class Evaluated:
 def hold_back(
     runs: Sequence[Evaluated], rules: Sequence[Rule], stored: States, cache: SourceCache
 ) -> list[Evaluated]:
-    """The runs with held-back alerts turned into notes and the others given their drivers."""
+    """The runs with the alerts another alert holds back turned into notes in its thread."""
     fired = [
         Fired(run.rule, note, run.result.new_states[note.group])
         for run in runs
