@@ -11,7 +11,7 @@ firing, and posts as usual once nothing holds it back (the engine asks again eac
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from revenium import params as P
@@ -57,17 +57,42 @@ class Holder:
     rule: Rule
     group: Group
     key: str  # its first message's outbox key: held-back notes go in its thread
+    scope: Scope
 
-    @property
-    def scope(self) -> Scope:
-        return scope_of(self.rule, self.group)
+    @classmethod
+    def of(cls, rule: Rule, group: Group, key: str) -> Holder:
+        return cls(rule, group, key, scope_of(rule, group))
 
 
 def holder(rule: Rule, group: Group, state: InstanceState) -> Holder | None:
     """The instance as a holder when it has a message of its own and is open."""
     if not (state.is_open and state.notified and state.held_by is None and state.fired_at):
         return None
-    return Holder(rule, group, fired_key(rule.name, group, state.fired_at))
+    return Holder.of(rule, group, fired_key(rule.name, group, state.fired_at))
+
+
+@dataclass
+class Holders:
+    """The holders of a pass, indexed by the only ways they can hold an alert back, so
+    that 1,000 alerts firing at once are not each compared with every other."""
+
+    named: dict[str, list[Holder]] = field(default_factory=dict)  # by the rule they inhibit
+    critical: dict[Scope, list[Holder]] = field(default_factory=dict)
+    providers: list[Holder] = field(default_factory=list)  # on a whole provider
+    rank: dict[str, int] = field(default_factory=dict)  # first added, first asked
+
+    def add(self, found: Holder) -> None:
+        self.rank.setdefault(found.key, len(self.rank))
+        for name in found.rule.inhibits:
+            self.named.setdefault(name, []).append(found)
+        if found.rule.severity == "critical":
+            self.critical.setdefault(found.scope, []).append(found)
+        if found.scope.value(PROVIDER) is not None and found.scope.value(MODEL) is None:
+            self.providers.append(found)
+
+    def candidates(self, rule: Rule, scope: Scope) -> list[Holder]:
+        found = [*self.named.get(rule.name, ()), *self.critical.get(scope, ()), *self.providers]
+        return sorted(found, key=lambda h: self.rank[h.key])
 
 
 def why_held(src: Holder, rule: Rule, group: Group, providers: Providers) -> Why | None:
@@ -116,16 +141,23 @@ def decide(
     An alert that posts holds back the ones decided after it; a held-back one holds
     nothing back (it has no message for notes to go in), so inhibition cannot loop.
     """
-    holders = list(standing)
+    holders = Holders()
+    for standing_holder in standing:
+        holders.add(standing_holder)
     out = []
     for item in sorted(fired, key=_order):
         note = item.note
+        scope = scope_of(item.rule, note.group)
         found = next(
-            ((h, w) for h in holders if (w := why_held(h, item.rule, note.group, providers))),
+            (
+                (h, w)
+                for h in holders.candidates(item.rule, scope)
+                if (w := why_held(h, item.rule, note.group, providers))
+            ),
             None,
         )
         if found is None:
-            holders.append(Holder(item.rule, note.group, note.key))
+            holders.add(Holder(item.rule, note.group, note.key, scope))
             out.append(Decision(note, replace(item.state, held_by=None)))
             continue
         src, why = found

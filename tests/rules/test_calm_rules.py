@@ -25,7 +25,7 @@ OPENAI = frozenset({"OPENAI"})
 
 def holder(text: str, group: object = None) -> Holder:
     rule = typed_rule(text)
-    return Holder(rule, group, fired_key(rule.name, group, T0))  # type: ignore[arg-type]
+    return Holder.of(rule, group, fired_key(rule.name, group, T0))  # type: ignore[arg-type]
 
 
 def test_who_holds_back_whom() -> None:
