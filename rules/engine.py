@@ -167,7 +167,9 @@ class _Run:
             inst.new = replace(inst.new, notified=True, last_notified_at=self.now)
             query = self._query(inst.group)
             found = () if contributors is None else tuple(contributors(query))
-            change = None if changes is None else changes(query)
+            # A held-back alert is asked again each pass: what moved it is asked on release.
+            asked = changes is not None and inst.old.held_by is None
+            change = changes(query) if changes is not None and asked else None
             out.append(self._note(NoteKind.FIRED, inst, None, contributors=found, change=change))
         folded = ranked[room:]
         for inst in folded:

@@ -14,7 +14,7 @@ from rules.cache import SourceCache
 from rules.engine import SOURCE_ERRORS, EvaluationResult
 from rules.inhibition import PROVIDER, Decision, Fired, Holder, decide, holder
 from rules.model import Rule
-from rules.notification import NoteKind
+from rules.notification import NoteKind, Notification
 from rules.state import InstanceState
 from rules.thresholds import Group
 
@@ -53,7 +53,7 @@ def hold_back(
 
     standing = _standing(runs, rules, stored, {(f.rule.name, f.note.group) for f in fired})
     decided = {(d.note.subject, d.note.group): d for d in decide(fired, standing, providers)}
-    return [_apply(run, decided) for run in runs]
+    return [_apply(run, decided, cache) for run in runs]
 
 
 def _standing(
@@ -70,7 +70,9 @@ def _standing(
     return out
 
 
-def _apply(run: Evaluated, decided: Mapping[tuple[str, Group], Decision]) -> Evaluated:
+def _apply(
+    run: Evaluated, decided: Mapping[tuple[str, Group], Decision], cache: SourceCache
+) -> Evaluated:
     notes, states = [], dict(run.result.new_states)
     for note in run.result.notifications:
         done = decided.get((note.subject, note.group)) if note.kind is NoteKind.FIRED else None
@@ -78,6 +80,14 @@ def _apply(run: Evaluated, decided: Mapping[tuple[str, Group], Decision]) -> Eva
             notes.append(note)
             continue
         states[note.group] = done.state
-        notes.append(done.note)
+        notes.append(_released(done.note, run.rule, cache))
     result = replace(run.result, notifications=tuple(notes), new_states=states)
     return replace(run, result=result)
+
+
+def _released(note: Notification, rule: Rule, cache: SourceCache) -> Notification:
+    """An alert held back until now posts with what moved it (the engine did not ask)."""
+    changes = cache.changes(rule)
+    if note.kind is not NoteKind.FIRED or note.change is not None or note.query is None:
+        return note
+    return note if changes is None else replace(note, change=changes(note.query))
