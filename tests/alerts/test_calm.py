@@ -40,6 +40,7 @@ def test_a_provider_alert_holds_back_its_models_until_it_resolves(world: World) 
     first, second = world.top_level()
     assert world.slack.message(CHANNEL, first["ts"])["text"].startswith("✅ openai")
     assert second["text"].startswith("🔴 per-model — dall-e-3 spent $")
+    assert "What moved vs the hour before" in str(second["blocks"])  # asked on its release
     assert len(world.replies(holder["ts"])) == 2  # the held note once, then the resolve
     later = A.evaluations(proc.db, "per-model", limit=1)[0]
     assert later.note.startswith("still firing: already posted")
