@@ -20,6 +20,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_REVENIUM_API_URL = "https://api.revenium.ai/profitstream"
 DEFAULT_DB = "./imgmetrics.db"
 DEFAULT_FRESHNESS_S = 60
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Settings:
     tz: str = "UTC"
     freshness_s: int = DEFAULT_FRESHNESS_S
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -65,6 +67,7 @@ class Settings:
             tz=tz,
             freshness_s=int(freshness),
             log_level=_log_level(env.get("IMGMETRICS_LOG_LEVEL", "INFO")),
+            log_format=_log_format(env.get("IMGMETRICS_LOG_FORMAT", "text")),
         )
 
 
@@ -90,3 +93,10 @@ def _log_level(name: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise UsageError(f"IMGMETRICS_LOG_LEVEL `{name}`: use DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _log_format(name: str) -> str:
+    form = (name or "text").lower()
+    if form not in LOG_FORMATS:
+        raise UsageError(f"IMGMETRICS_LOG_FORMAT `{name}`: use text or json")
+    return form

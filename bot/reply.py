@@ -18,17 +18,29 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # plain-text fallback; always set (Slack's top-level `text`)
+    text: str  # Slack's top-level `text`, always set: a fallback, escaped as mrkdwn is
     blocks: list[dict[str, Any]]  # Block Kit
     data: dict[str, Any] = field(default_factory=dict)  # `ask --json` payload
     share: bool = False  # post in channel instead of ephemeral
     files: tuple[Attachment, ...] = ()
 
 
+# Who the local shells act as: the operator of this host, who holds the database and so
+# has full control already; the admin check lets them change rules. Slack user ids never
+# contain `_`, so no request from Slack can claim to be one of them.
+CONSOLE_USER, CLI_USER = "U_CONSOLE", "U_CLI"
+OPERATORS = {CONSOLE_USER: "the shell operator (console)", CLI_USER: "the shell operator (ask)"}
+
+
+def who(user: str) -> str:
+    """A user as an audit line or a message names them: the shell operator in words."""
+    return OPERATORS.get(user, user)
+
+
 @dataclass(frozen=True)
 class Context:
     """Who asked, and where."""
 
-    user: str = "U_CONSOLE"
+    user: str = CONSOLE_USER
     channel: str = "C_CONSOLE"
     team: str = ""

@@ -31,8 +31,9 @@ from revenium.errors import (
     TeamDenied,
     Unavailable,
 )
+from revenium.observe import Endpoint, Exchange, Observer, Unobserved, http_date
 from revenium.query import Query
-from revenium.ratelimit import TokenBucket, shared_bucket
+from revenium.ratelimit import Bucket, shared_bucket
 from revenium.records import Record
 from revenium.secret import Secret, redact_http_logs
 
@@ -78,13 +79,14 @@ class RevClient:
         base_url: str,
         api_key: str | Secret,
         team_id: str,
-        bucket: TokenBucket | None = None,
+        bucket: Bucket | None = None,
         page_size: int = 100,
         max_attempts: int = 6,
         backoff_base: float = 0.5,
         backoff_cap: float = 30,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        observer: Observer | None = None,
     ) -> None:
         if page_size < 1 or max_attempts < 1:
             raise ValueError("page_size and max_attempts must be at least 1")
@@ -100,6 +102,7 @@ class RevClient:
         self._backoff_cap = backoff_cap
         self._sleep = sleep
         self._rng = rng
+        self.observer = observer or Unobserved()
 
     def __repr__(self) -> str:
         return f"RevClient({self.base_url!r}, team_id={self.team_id!r}, api_key={self._key!r})"
@@ -110,14 +113,14 @@ class RevClient:
         """One page of the list endpoint; `size` defaults to the client's page size."""
         size = self.page_size if size is None else size
         parse = lambda content: parse_page(orjson.loads(content), number, size)  # noqa: E731
-        return self._call(LIST_PATH, self._page_params(query, number, size), parse, _LIST)
+        return self._call("list", LIST_PATH, self._page_params(query, number, size), parse, _LIST)
 
     def raw_page(self, query: Query, number: int, size: int | None = None) -> Page[str]:
         """`page`, each record left as the JSON text the server sent (a sync decodes it once,
         on its own terms, instead of building a dict per record here)."""
         size = self.page_size if size is None else size
         parse = lambda content: parse_raw_page(content, number, size)  # noqa: E731
-        return self._call(LIST_PATH, self._page_params(query, number, size), parse, _LIST)
+        return self._call("list", LIST_PATH, self._page_params(query, number, size), parse, _LIST)
 
     def _page_params(self, query: Query, number: int, size: int) -> list[tuple[str, str]]:
         if number < 0 or size < 1:
@@ -141,11 +144,11 @@ class RevClient:
             raise ValueError("record id must not be empty")
         path = f"{LIST_PATH}/{quote(record_id, safe='')}"
         what = f"no image metric record with id {record_id!r} in team {self.team_id!r}"
-        return self._call(path, [(P.TEAM_ID, self.team_id)], _object, what)
+        return self._call("one", path, [(P.TEAM_ID, self.team_id)], _object, what)
 
     def me(self) -> dict[str, Any]:
         """The key's user: `{id, tenantId, teams: [...], defaultTeamId}`."""
-        return self._call(ME_PATH, [], _object, "the Revenium user endpoint was not found")
+        return self._call("me", ME_PATH, [], _object, "the Revenium user endpoint was not found")
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -163,19 +166,25 @@ class RevClient:
     # -- one request, retried ------------------------------------------------
 
     def _call(
-        self, path: str, params: list[tuple[str, str]], parse: Callable[[bytes], T], missing: str
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: list[tuple[str, str]],
+        parse: Callable[[bytes], T],
+        missing: str,
     ) -> T:
         url = self.base_url + path
         failure = _Retry(Unavailable("no attempt was made"))
         for attempt in range(self._max_attempts):
-            self.bucket.acquire()
-            outcome = self._attempt(url, params, parse, missing)
+            self.observer.waited("bucket", self.bucket.acquire())
+            outcome = self._attempt(endpoint, url, params, parse, missing)
             if not isinstance(outcome, _Retry):
                 return outcome
             failure = outcome
             if attempt + 1 < self._max_attempts:
                 delay = self._delay(outcome, attempt)
                 log.info("Revenium request failed (%s); retrying in %.2f s", outcome.error, delay)
+                self.observer.waited("retry", delay)
                 self._sleep(delay)
         raise failure.error
 
@@ -190,18 +199,28 @@ class RevClient:
         return failure.after
 
     def _attempt(
-        self, url: str, params: list[tuple[str, str]], parse: Callable[[bytes], T], missing: str
+        self,
+        endpoint: Endpoint,
+        url: str,
+        params: list[tuple[str, str]],
+        parse: Callable[[bytes], T],
+        missing: str,
     ) -> T | _Retry:
+        started = time.monotonic()
         try:
             # No local holds the headers: a traceback that captures frame locals
             # (error trackers do) must not find the key here.
             response = self._http.get(url, params=tuple(params), headers=self._headers())
-        except httpx.TimeoutException as exc:
-            return _Retry(Unavailable(f"Revenium did not answer in time ({type(exc).__name__})"))
         except httpx.TransportError as exc:
+            self.observer.exchanged(Exchange(endpoint, None, time.monotonic() - started))
+            if isinstance(exc, httpx.TimeoutException):
+                late = f"Revenium did not answer in time ({type(exc).__name__})"
+                return _Retry(Unavailable(late))
             reason = self._scrub(f"{type(exc).__name__}: {exc}")
             return _Retry(Unavailable(f"could not reach Revenium at {self.base_url}: {reason}"))
         status = response.status_code
+        date = http_date(response.headers.get("Date"))
+        self.observer.exchanged(Exchange(endpoint, status, time.monotonic() - started, date))
         if status == 429:
             error = RateLimited("Revenium kept answering 429 Too Many Requests", status=429)
             return _Retry(error, retry_after(response))

@@ -1,7 +1,8 @@
-"""Client-side pacing: a thread-safe token bucket, and the one bucket the process shares.
+"""Client-side pacing: what a bucket does (`Bucket`), a thread-safe in-process token bucket,
+and the one bucket a process shares when it has no database to share one through.
 
 Revenium's analytics bucket is 100 requests/second per account, not per key or
-connection, so every client in a process takes its tokens from `shared_bucket()`.
+connection: processes on one database share storage/ratebucket.py's instead.
 """
 
 from __future__ import annotations
@@ -9,8 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 DEFAULT_RATE = 100.0  # requests per second: the analytics bucket of one account
+
+
+class Bucket(Protocol):
+    def acquire(self, n: float = 1) -> float:
+        """Take `n` tokens, sleeping until they are due; returns the time slept (seconds)."""
+        ...
 
 
 class TokenBucket:

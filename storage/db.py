@@ -36,7 +36,7 @@ _OPENING = threading.Lock()
 
 def _open(path: str | Path) -> Database:
     if str(path) != MEMORY:
-        _create_private(Path(path))
+        create_private(Path(path))
     db = Database(MEMORY if str(path) == MEMORY else Path(path))
     # Set before anything that may wait for a lock, journal mode included.
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -50,7 +50,7 @@ def _open(path: str | Path) -> Database:
     return db
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create an empty file readable by its owner only; an existing file is left as it is.
 
     SQLite gives the -wal and -shm files it creates the main file's permissions.

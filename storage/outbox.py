@@ -153,6 +153,14 @@ def unsettled(db: Database) -> list[OutboxRow]:
     return [_row(r) for r in rows]
 
 
+def backlog(db: Database) -> tuple[int, datetime | None]:
+    """How many rows are not yet sent nor given up, and when the oldest of them was queued."""
+    count, oldest = db.conn.execute(
+        f"SELECT COUNT(*), MIN(created_at) FROM alert_outbox WHERE status IN {UNSETTLED}"
+    ).fetchone()
+    return int(count), None if oldest is None else from_us(oldest)
+
+
 def get(db: Database, key: str) -> OutboxRow | None:
     row = db.conn.execute(f"SELECT {_COLUMNS} FROM alert_outbox WHERE key = ?", (key,)).fetchone()
     return None if row is None else _row(row)

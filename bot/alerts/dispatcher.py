@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from bot import metrics
 from bot.alerts.notifier import Notifier
 from bot.alerts.outgoing import Resolve, ThreadReply, payload_of
 from bot.errors import DeliveryError, SlackRateLimited
@@ -119,10 +120,13 @@ class Dispatcher:
         queue.popleft()
         if isinstance(outcome, DeliveryError):
             self._failed(row, outcome, now, report)
-        elif outcome == "found":
+            return
+        if outcome == "found":
             report.found += 1
         elif outcome == "sent":
             report.sent += 1
+        if outcome in ("found", "sent") and row.kind == "digest":
+            metrics.DIGESTS.inc()
 
     def _parent_pending(self, row: O.OutboxRow) -> bool:
         assert row.thread_key is not None
@@ -184,7 +188,12 @@ class Dispatcher:
         except DeliveryError as e:
             if not e.code:  # no answer: try again later rather than risk a duplicate
                 raise
-            log.warning("cannot look for an earlier post of outbox row %s: %s", row.id, e)
+            log.warning(
+                "cannot look for an earlier post of outbox row %s: %s",
+                row.id,
+                e,
+                extra={"outbox": row.id},
+            )
             return None
 
     def _search(self, row: O.OutboxRow) -> str | None:
@@ -202,11 +211,14 @@ class Dispatcher:
         self, row: O.OutboxRow, error: DeliveryError, now: datetime, report: DrainReport
     ) -> None:
         first = row.first_attempt_at or now
+        ids = {"outbox": row.id, "rule": row.subject}
         if now - first >= GIVE_UP_AFTER or not error.retryable:
             O.give_up(self.db, row.id, str(error))
+            log.warning("gave up outbox row %s: %s", row.id, error, extra=ids)
             report.given_up += 1
             return
         # Wait about as long as it has been failing: 30 s, 30 s, 1 m, 2 m ... at most 1 h.
         backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, now - first))
         O.retry_at(self.db, row.id, now + backoff, str(error))
+        log.info("outbox row %s failed (%s); retrying in %s", row.id, error, backoff, extra=ids)
         report.retried += 1

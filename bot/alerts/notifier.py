@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from bot.render.terminal import blocks_to_text
+from bot.render.terminal import blocks_to_text, mrkdwn_to_text
 
 EVENT_TYPE = "imgmetrics_outbox"
 Blocks = Sequence[dict[str, Any]]
@@ -79,7 +79,7 @@ class ConsoleNotifier:
         return ts
 
     def _print(self, where: str, blocks: Blocks, text: str) -> None:
-        body = blocks_to_text(list(blocks)) if blocks else text
+        body = blocks_to_text(list(blocks)) if blocks else mrkdwn_to_text(text)
         self.out.write(f"── {where}\n{body}\n")
         self.out.flush()
 

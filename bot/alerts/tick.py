@@ -17,6 +17,7 @@ import os
 import socket
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -72,6 +73,7 @@ class PassReport:
     budgets_run: int = 0
     digests: int = 0
     asked: int = 0  # distinct questions that reached the source
+    states: Counter[str] = field(default_factory=Counter)  # groups evaluated, by new state
     drain: DrainReport = field(default_factory=DrainReport)
 
 
@@ -88,20 +90,27 @@ def run_pass(
     """One pass at `now`; does nothing unless this `holder` gets the lease.
 
     `sleep` is how the dispatcher waits (pacing, Retry-After); `keep_going` is asked
-    between sends (a shutting-down thread stops draining).
+    between rules, between steps and between sends: a stopping process ends its pass
+    there, each step committed whole, and what is left is the next pass's.
     """
     db = rt.db
     if not O.take_lease(db, holder, now, LEASE_TTL):
         return PassReport()
     report = PassReport(leader=True)
     cache = SourceCache(rt.source)
-    run_rules(db, cache, now, report)
-    announce_silences(db, now, report)
-    run_budgets(db, cache, now, report)
-    run_digests(rt, now, report)
-    report.queued += end_quiet(db, now)
-    O.prune(db, now - KEEP_DELIVERED)
-    S.forget_silences(db, now - KEEP_ENDED_SILENCES)
+    run_rules(db, cache, now, report, keep_going)
+    steps: list[Callable[[], object]] = [
+        lambda: announce_silences(db, now, report),
+        lambda: run_budgets(db, cache, now, report),
+        lambda: run_digests(rt, now, report),
+        lambda: end_quiet_hours(db, now, report),
+        lambda: O.prune(db, now - KEEP_DELIVERED),
+        lambda: S.forget_silences(db, now - KEEP_ENDED_SILENCES),
+    ]
+    for step in steps:
+        if not keep_going():
+            break
+        step()
     report.asked = cache.asked
     if dispatch:
         ours = lambda: keep_going() and O.take_lease(db, holder, rt.clock.now(), LEASE_TTL)  # noqa: E731
@@ -113,13 +122,24 @@ def run_pass(
 # -- rules ---------------------------------------------------------------------------------
 
 
-def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassReport) -> None:
+def run_rules(
+    db: Database,
+    cache: SourceCache,
+    now: datetime,
+    report: PassReport,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> None:
+    """Every due rule, evaluated then committed in one transaction with its messages; a
+    stop between rules commits those already evaluated (the rest are still due). Alerts
+    held back by others are decided across all of them first (bot/alerts/hold.py)."""
     positions, states, rules = A.positions(db), A.all_states(db), A.list_rules(db)
     silences: dict[str, list[Silence]] = {}
     for stored in S.silences(db):
         silences.setdefault(stored.silence.rule, []).append(stored.silence)
     runs = []
     for rule in rules:
+        if not keep_going():
+            break
         slot = None if rule.paused else catch_up(positions.get(rule.name), rule.every, now, rule.tz)
         if slot is None:
             continue
@@ -132,6 +152,7 @@ def run_rules(db: Database, cache: SourceCache, now: datetime, report: PassRepor
     outcomes, failed = [], set()
     for run in hold_back(runs, rules, states, cache):
         rule, result = run.rule, run.result
+        report.states.update(str(st.state) for st in result.new_states.values())
         if result.failure is not None:
             failed.add(rule.channel)
         lines = evaluation_lines(rule, result, run.slot, silences.get(rule.name, []))
@@ -165,7 +186,7 @@ def _evaluate(
             changes=cache.changes(rule),
         )
     except Exception:
-        log.exception("evaluating rule %r failed", rule.name)
+        log.exception("evaluating rule %r failed", rule.name, extra={"rule": rule.name})
         return None
 
 
@@ -181,6 +202,11 @@ def _source_health(
     if notes:
         A.set_meta(db, HEALTH, {"health": health.to_dict(), "channels": channels})
     return O.enqueue(db, out, now)
+
+
+def end_quiet_hours(db: Database, now: datetime, report: PassReport) -> None:
+    """Channels whose quiet hours are over: one summary each, then what they held."""
+    report.queued += end_quiet(db, now)
 
 
 def announce_silences(db: Database, now: datetime, report: PassReport) -> None:

@@ -1,9 +1,11 @@
-"""What every `imgmetrics` command shares: the faked clock, settings, and failing cleanly."""
+"""What every `imgmetrics` command shares: the faked clock, settings, a Slack user given on
+the command line, and failing cleanly."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +13,14 @@ from typing import NoReturn
 
 import click
 
+from bot.cli.logs import configure_logging
 from bot.config import Settings
 from bot.errors import Failure, explain
 from revenium.clock import Clock, FakeClock, SystemClock
 from revenium.records import parse_time
 
 log = logging.getLogger("imgmetrics")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def clock_from(now: str | None) -> Clock:
@@ -33,9 +37,18 @@ def clock_from(now: str | None) -> Clock:
     return FakeClock(when)
 
 
+def slack_user(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--user`: a Slack user id (U… or W…), so that no flag can name the shell operator."""
+    if value is not None and not SLACK_USER.fullmatch(value):
+        raise click.BadParameter(f"`{value}` is not a Slack user id such as U0123ABCD")
+    return value
+
+
 def load_settings() -> Settings:
+    """The settings, read once; logging is set up from them for the whole command."""
     with failing_cleanly():
         settings = Settings.from_env()
+    configure_logging(settings)
     return settings
 
 

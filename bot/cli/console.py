@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.commands.router import handle
 from bot.errors import Failure, attempt
 from bot.render.terminal import blocks_to_text
-from bot.reply import Context, Reply
+from bot.reply import CONSOLE_USER, Context, Reply
 from bot.runtime import Runtime
 
 PROMPT = "/imgmetrics "
@@ -65,7 +65,7 @@ def local_channels(text: str) -> str:
 def run_console(rt: Runtime, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Read commands until end of input; every answer or error is printed, never a traceback."""
     interactive = stdin.isatty()
-    ctx = Context(user="U_CONSOLE", channel="C_CONSOLE")
+    ctx = Context(user=CONSOLE_USER, channel="C_CONSOLE")
     files_dir = Path(tempfile.mkdtemp(prefix="imgmetrics-"))
     if interactive:
         out.write(GREETING + "\n")

@@ -7,7 +7,6 @@ Errors a person can act on end a command with their message and exit code
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,17 +17,18 @@ from typing import Any, TypeVar
 import click
 
 from bot.alerts.notifier import ConsoleNotifier
-from bot.alerts.scheduler import SchedulerThread
+from bot.alerts.scheduler import PASS_EVERY_S, SchedulerThread
 from bot.cli.alerts import rules, tick
-from bot.cli.common import clock_from, failing_cleanly, load_settings
+from bot.cli.common import clock_from, failing_cleanly, load_settings, slack_user
 from bot.cli.console import SyncProgress, run_console
-from bot.cli.wiring import build_runtime, notifier_for
+from bot.cli.doctor import doctor
+from bot.cli.wiring import build_runtime
 from bot.commands.router import execute
 from bot.errors import ConfigError
 from bot.grammar.command import parse
 from bot.grammar.spans import parse_span
 from bot.render.terminal import blocks_to_text
-from bot.reply import Context
+from bot.reply import CLI_USER, Context
 from bot.runtime import Runtime
 from revenium.clock import SystemClock
 from revenium.sandbox import DEFAULT_KEY, DEFAULT_PORT, DEFAULT_TEAM
@@ -36,28 +36,46 @@ from revenium.secret import Secret
 from storage.mirrored import HISTORY, MirroredSource
 
 F = TypeVar("F", bound=Callable[..., Any])
+GRACE_S = 10.0  # what a SIGTERM leaves answers and the scheduler pass to finish
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(  # the installed distribution's version, from its metadata
+    package_name="imgmetrics", prog_name="imgmetrics", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """imgmetrics: ask, alert and digest on AI image spend, from Slack or this shell."""
 
 
 main.add_command(tick)
 main.add_command(rules)
+main.add_command(doctor)
 
 
 @main.command()
 @click.argument("text", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: text, blocks, data.")
-@click.option("--user", default="U_CLI", show_default=True, help="Slack user id to act as.")
+@click.option(
+    "--user",
+    default=None,
+    callback=slack_user,
+    help="Act as this Slack user (U…), checked as Slack's are: IMGMETRICS_ADMINS, else "
+    "users.info. Without it: the shell operator.",
+)
 @click.option("--channel", default="C_CLI", show_default=True, help="Slack channel id to act in.")
 @click.option("--now", default=None, help="Fake the clock (ISO 8601 with offset).")
-def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str | None) -> None:
-    """Answer one /imgmetrics command and exit (0 answer, 2 usage/refusal, 1 API/storage)."""
+def ask(
+    text: tuple[str, ...], as_json: bool, user: str | None, channel: str, now: str | None
+) -> None:
+    """Answer one /imgmetrics command and exit (0 answer, 2 usage/refusal, 1 API/storage).
+
+    Without --user it acts as the shell operator, who may change rules, budgets, digests
+    and silences even when IMGMETRICS_ADMINS is set: whoever can run this on the host
+    holds the database already. The audit log names them "the shell operator (ask)".
+    """
     clock = clock_from(now)
     settings = load_settings()
-    ctx = Context(user=user, channel=channel)
+    ctx = Context(user=user or CLI_USER, channel=channel)
     with failing_cleanly(as_json):
         # parse first: a usage error must cost no API request, and needs no key
         cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
@@ -77,13 +95,42 @@ def ask(text: tuple[str, ...], as_json: bool, user: str, channel: str, now: str 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True)
 @click.option("--socket", is_flag=True, help="Socket Mode instead of HTTP (needs SLACK_APP_TOKEN).")
+@click.option(
+    "--health-port",
+    type=int,
+    default=None,
+    help="Socket Mode: serve GET /healthz, /readyz and /metrics on this port.",
+)
 @click.option("--no-scheduler", is_flag=True, help="Do not run the rule scheduler in this process.")
-def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
-    """Answer Slack: HTTP mode at POST /slack/events (GET /healthz), or Socket Mode."""
+@click.option(
+    "--pass-every",
+    type=click.FloatRange(min=0.1),
+    default=PASS_EVERY_S,
+    show_default=True,
+    help="Seconds between scheduler passes (/readyz fails after three without one).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=GRACE_S,
+    show_default=True,
+    help="Seconds a SIGTERM or SIGINT leaves answers and the scheduler pass to finish.",
+)
+def serve(
+    host: str,
+    port: int,
+    socket: bool,
+    health_port: int | None,
+    no_scheduler: bool,
+    pass_every: float,
+    grace: float,
+) -> None:
+    """Answer Slack: HTTP mode at POST /slack/events (GET /healthz, /readyz, /metrics), or
+    Socket Mode. Checks what `doctor` checks first; stops cleanly on SIGTERM and SIGINT."""
     # Bolt, uvicorn and the Slack clients load here: start-up cost every other command spares.
-    from bot.slack.serve import checked_app, serve_http, serve_socket
-    from bot.slack.workers import Workers
+    from bot.cli.service import Mode, on_signals, serve_until_stopped
 
+    stop = on_signals()
     settings = load_settings()
     with failing_cleanly():
         required = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
@@ -96,29 +143,17 @@ def serve(host: str, port: int, socket: bool, no_scheduler: bool) -> None:
             raise ConfigError(
                 f"{', '.join(missing)} must be set to serve (see README: Slack set-up)."
             )
-        runtime = build_runtime(settings, SystemClock())
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        workers = Workers()
-        app = checked_app(settings, runtime, workers)
-        scheduler = None
-        if not no_scheduler:
-            scheduler = SchedulerThread(runtime, notifier_for(settings)).start()
-        try:
-            if socket:
-                serve_socket(app, settings)
-            else:
-                serve_http(app, host, port)
-        finally:
-            if scheduler is not None:
-                scheduler.stop()
-            workers.shutdown()
+        mode = Mode(socket, host, port, health_port, not no_scheduler, pass_every, grace)
+        serve_until_stopped(settings, mode, stop)
 
 
 @main.command()
 def console() -> None:
-    """A local chat shell: each line is handled as an /imgmetrics command."""
+    """A local chat shell: each line is handled as an /imgmetrics command.
+
+    It acts as the shell operator, who may change rules even when IMGMETRICS_ADMINS is
+    set (the audit log says so); `ask --user U…` acts as a Slack user instead.
+    """
     settings = load_settings()
     with failing_cleanly():
         runtime = build_runtime(settings, SystemClock(), progress=SyncProgress())
@@ -197,6 +232,8 @@ def sandbox(
 ) -> None:
     """A Revenium-compatible API on local synthetic data (no network, no key)."""
     from revenium.sandbox.server import run  # start-up cost: the sandbox loads on use
+
+    load_settings()  # for its logging, as every command
 
     run(
         host=host,

@@ -1,12 +1,14 @@
-"""Wiring: from Settings and a Clock to a Runtime with a live metrics source, the state
-database and the admin check; and the notifier a shell command posts through."""
+"""Wiring: from Settings and a Clock to a Runtime with a live metrics source (its requests
+counted in bot/metrics.py, paced by the rate bucket every process on the database shares),
+the state database and the admin check; and the notifier a shell command posts through."""
 
 from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from functools import partial
+from typing import Any
 
+from bot import metrics
 from bot.alerts.notifier import ConsoleNotifier, Notifier
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -14,12 +16,15 @@ from bot.runtime import Runtime
 from bot.slack.admins import admins_for
 from bot.slack.clients import web_client
 from bot.slack.notifier import SlackNotifier
-from revenium.client import connect
+from revenium.client import RevClient, connect
 from revenium.clock import Clock
+from revenium.query import Window
+from revenium.ratelimit import Bucket, shared_bucket
 from revenium.source import ApiSource
-from revenium.sync import sync_window
-from storage.db import ThreadDatabases
-from storage.mirrored import MirroredSource, Progress
+from revenium.sync import SyncStats, sync_window
+from storage.db import MEMORY, ThreadDatabases
+from storage.mirrored import MirroredSource, Progress, ReadWindow, Sink
+from storage.ratebucket import SharedBucket, bucket_path
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
 INTERACTIVE_RETRIES = {"max_attempts": 4, "backoff_cap": 2.0}
@@ -38,13 +43,15 @@ def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None
         settings.revenium_api_url,
         settings.revenium_api_key,
         settings.revenium_team_id,
+        bucket=rate_bucket(settings),
+        observer=metrics.ReveniumObserver(),
         **INTERACTIVE_RETRIES,
     )
     dbs = ThreadDatabases(settings.db_path)
     source = MirroredSource(
         dbs,
         settings.revenium_team_id,
-        partial(sync_window, client),
+        counted_sync(client),
         ApiSource(client),
         clock,
         freshness=timedelta(seconds=settings.freshness_s),
@@ -59,3 +66,25 @@ def notifier_for(settings: Settings) -> Notifier:
     if settings.slack_bot_token:
         return SlackNotifier(web_client(settings, "alerts"))
     return ConsoleNotifier(sys.stdout)
+
+
+def rate_bucket(settings: Settings) -> Bucket:
+    """The bucket shared through the database's side file; in-process for an in-memory db."""
+    if settings.db_path == MEMORY:
+        return shared_bucket()
+    return SharedBucket(bucket_path(settings.db_path))
+
+
+def counted_sync(client: RevClient) -> ReadWindow:
+    """revenium.sync.sync_window over `client`, each sync counted in bot/metrics.py."""
+
+    def read(window: Window, sink: Sink, **options: Any) -> SyncStats:
+        try:
+            stats = sync_window(client, window, sink, **options)
+        except BaseException:
+            metrics.synced(0, ok=False)
+            raise
+        metrics.synced(stats.records, ok=True)
+        return stats
+
+    return read

@@ -1,9 +1,10 @@
 """Who may change rules, budgets, digests and silences (DESIGN.md §5).
 
-`IMGMETRICS_ADMINS`, when set, names exactly the admins. Otherwise workspace admins
-and owners, asked of Slack (`users.info`) and remembered for a few minutes; any
-failure to ask refuses (fail closed). The local shells act as the operator. The lookup
-itself is Slack's (bot/slack/admins.py), handed in.
+`IMGMETRICS_ADMINS`, when set, names exactly the Slack users who are admins. Otherwise
+workspace admins and owners, asked of Slack (`users.info`) and remembered for a few
+minutes; any failure to ask refuses (fail closed). `console`, and `ask` without `--user`,
+act as the shell operator (bot.reply.OPERATORS), who passes: shell access to the database
+is full control already. The lookup itself is Slack's (bot/slack/admins.py), handed in.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import Refusal
+from bot.reply import OPERATORS
 from bot.runtime import AdminCheck, Runtime
 from revenium.clock import Clock
 
 log = logging.getLogger(__name__)
 
 CACHE_TTL = timedelta(minutes=5)
-# The users `imgmetrics console`/`demo` and `ask` (without --user) act as. Slack user ids
-# never contain `_`, so no request from Slack can claim to be one of them.
-OPERATORS = frozenset({"U_CONSOLE", "U_CLI"})
 UserInfo = Callable[[str], Mapping[str, Any]]  # users.info -> its `user` object
 
 

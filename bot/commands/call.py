@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from bot.reply import Context
+from bot.reply import Context, who
 from bot.runtime import Runtime
 from storage.audit import audit
 
@@ -27,5 +27,6 @@ class Call:
 
 
 def note(call: Call, what: str, subject: str) -> None:
-    """The audit line of a change: who, what, on which subject, the text that asked."""
-    audit(call.db, call.ctx.user, what, subject, detail=call.raw, now=call.now)
+    """The audit line of a change: who (the shell operator in words), what, on which
+    subject, the text that asked."""
+    audit(call.db, who(call.ctx.user), what, subject, detail=call.raw, now=call.now)

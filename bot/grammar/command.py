@@ -168,7 +168,7 @@ def _top(tokens: list[Token]) -> tuple[str, str | None, list[Token]]:
         found = dimension(tokens[i].word) if dim is None else None
         if found is not None:
             dim = found.name
-        elif count is None and tokens[i].word.isdigit():
+        elif count is None and tokens[i].word.removeprefix("-").isdigit():  # `-5`: refused
             count = tokens[i].word
         else:
             break

@@ -123,6 +123,10 @@ def window_needs(phrase: str) -> str:
     return f"`{phrase}` is not a window I know — try {WINDOW_FORMS}."
 
 
+def span_not_positive(phrase: str, fixed: str) -> str:
+    return f"`{phrase}`: a span must be more than zero, e.g. `{fixed}`."
+
+
 def needs_date(phrase: str) -> str:
     return f"`{phrase}` needs a date: YYYY-MM-DD or an ISO 8601 date-time, e.g. `since 2026-11-01`."
 

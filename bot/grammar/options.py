@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
-from bot.grammar import words
+from bot.grammar import spans, words
 from bot.grammar.condition import METRIC_NAMES, Condition, threshold
 from bot.grammar.filters import COMPARISON
 from bot.grammar.parts import FilterParts
@@ -63,7 +63,8 @@ def every_value(tokens: Sequence[Token], i: int) -> tuple[timedelta | str, int]:
 def _for(tokens: Sequence[Token], i: int) -> tuple[int | timedelta, int]:
     """`for 3` (evaluations in a row), `for 3 checks`, or `for 10m`."""
     token = words.after(tokens, i, "a number of evaluations", "for 3")
-    if token.word.isdigit():
+    counted = token.word.removeprefix("-").isdigit()  # `for -3` is refused as a count
+    if counted and words.word(tokens, i + 1) not in spans.UNITS:  # `for 5 minutes`: a span
         used = 2 if words.word(tokens, i + 1) in EVALUATIONS else 1
         return words.count(token, "`for`", 1, MAX_FOR), used
     return words.span(tokens, i, words.phrase(tokens, i - 1, 2))

@@ -24,6 +24,7 @@ TRAILING = ",;.!?"
 AFTER_NUMBER = ",;!?"
 AFTER_TEXT = ",;"
 _REF = re.compile(r"<(?:[#@!]|https?:|mailto:)[^<>]*>")
+_DASHED = re.compile(r"^-+(?![\d.])")  # leading dashes of a keyword (`--share`), not of `-5`
 _ENTITIES = (("&gt;", ">"), ("&lt;", "<"), ("&amp;", "&"))
 
 
@@ -49,10 +50,11 @@ class Token:
 
     @property
     def word(self) -> str:
-        """Keyword form: lower case, a leading `-`/`—` and trailing punctuation dropped."""
+        """Keyword form: lower case, a leading `-`/`—` and trailing punctuation dropped. A
+        minus before a number stays: `-5d` is a negative span, never `5d`."""
         if self.literal:
             return ""
-        return self.text.lower().lstrip("-").rstrip(TRAILING)
+        return _DASHED.sub("", self.text.lower()).rstrip(TRAILING)
 
 
 def unescape(text: str) -> str:

@@ -95,6 +95,7 @@ def _last(tokens: Sequence[Token], i: int, now: datetime, zone: ZoneInfo) -> Tak
     found = spans.read([what, _word(tokens, i + 2)], seconds=False)
     if found is None:
         raise UsageError(msg.window_needs(phrase_of(tokens, i, 2)))
+    spans.positive(found, phrase_of(tokens, i, found.used + 1))
     amount, unit, used = found.amount, found.unit, found.used + 1
     return resolved(tokens, i, used, lambda: W.rolling(amount, unit, now, zone))
 

@@ -46,12 +46,15 @@ def name(tokens: Sequence[Token], i: int, what: str, example: str) -> str:
 def span(
     tokens: Sequence[Token], i: int, phrase: str, *, zero: bool = False
 ) -> tuple[timedelta, int]:
-    """`5m`, `1h`, `2 hours`, `hour` (= 1 hour), `30s` and, with `zero`, `0`."""
+    """`5m`, `1h`, `2 hours`, `hour` (= 1 hour), `30s` and, with `zero`, `0`. `phrase` ends
+    with tokens[i], the span's first word."""
     if zero and word(tokens, i) == "0":
         return timedelta(0), 1
     found = spans.read([word(tokens, i), word(tokens, i + 1)])
-    if found is None or (found.amount == 0 and not zero):
+    if found is None:
         raise UsageError(msg.bad_span(phrase))
+    whole = " ".join([phrase, *(t.raw for t in tokens[i + 1 : i + found.used])])
+    spans.positive(found, whole, zero=zero)
     return found.delta, found.used
 
 

@@ -1,8 +1,10 @@
 """Block Kit building blocks, kept within Slack's limits, and escaping.
 
-Every API-sourced string goes through `escape` so that a model named `<!channel>`
-renders inert. Limits (DESIGN.md §3): 50 blocks, 3,000-character section text,
-10 fields, 25 actions, 150-character headers, 2,000-character button values.
+Every user or API string in mrkdwn goes through `escape`, so that a model named
+`<!channel>` renders inert; so does every top-level text, and every error shown
+(bot/slack/workers.py:tell). plain_text (headers, button labels) Slack never parses.
+Limits (DESIGN.md §3): 50 blocks, 3,000-character section text, 10 fields, 25 actions,
+150-character headers, 2,000-character button values.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ MAX_CONTEXT_ELEMENTS = 10
 
 @dataclass(frozen=True)
 class Message:
-    text: str  # top-level text: notifications and screen readers
+    text: str  # top-level text: notifications and screen readers; escaped, as mrkdwn is
     blocks: list[Block]
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,7 +105,8 @@ def reply(
     files: tuple[Attachment, ...] = (),
 ) -> Reply:
     """A Reply within Block Kit's limits. Its top-level text (what notifications and screen
-    readers show) is what its first `lead` blocks say (None: all of them)."""
+    readers show) is what its first `lead` blocks say (None: all of them), escaped again:
+    Slack parses that text as it parses mrkdwn."""
     blocks = fit(blocks)
-    text = blocks_to_text(blocks if lead is None else blocks[:lead])
+    text = escape(blocks_to_text(blocks if lead is None else blocks[:lead]))
     return Reply(text=text, blocks=blocks, data=dict(data or {}), share=share, files=files)

@@ -137,7 +137,7 @@ def _silences(f: DigestFigures) -> str:
     tz = f.digest.tz
     parts = [
         f"`{s.rule}`{'' if s.group is None else f' ({_name(s.group)})'} until "
-        f"{fmt.local(s.until, tz, '%H:%M')} by <@{s.by}>"
+        f"{fmt.local(s.until, tz, '%H:%M')} by {fmt.user(s.by)}"
         for s in f.silences
     ]
     return "Silences ending soon: " + " · ".join(parts)

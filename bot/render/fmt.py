@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.render.blocks import escape
+from bot.reply import who
 from revenium import params as P
 from revenium.query import Query, Window
 from rules.model import span
@@ -112,11 +113,11 @@ def lasted(delta: timedelta) -> str:
     return " ".join(p for p in parts if p) or "0 m"
 
 
-def user(who: str) -> str:
-    """A Slack user id as a mention; anything else escaped."""
-    if who[:1] in ("U", "W") and who.isalnum():
-        return f"<@{who}>"
-    return escape(who or "someone")
+def user(user_id: str) -> str:
+    """A Slack user id as a mention; the shell operator in words; anything else escaped."""
+    if user_id[:1] in ("U", "W") and user_id.isalnum():
+        return f"<@{user_id}>"
+    return escape(who(user_id) or "someone")
 
 
 def spoken(delta: timedelta) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.errors import UsageError
 from bot.grammar.suggest import closest
 from bot.grammar.values import show_bound
-from bot.render.blocks import context, header, reply, section
+from bot.render.blocks import context, escape, header, reply, section
 from bot.reply import Reply
 from revenium import params as P
 
@@ -107,7 +107,7 @@ def help_reply(topic: str | None) -> Reply:
         raise UsageError(f"No help on `{topic}`{hint} Try `help filters` or `help windows`.")
     blocks = [
         header(title),
-        section(body),
+        section(escape(body)),  # `cost<=X` … `duration>X` would read as a <…> to Slack
         context("Example: `/imgmetrics summary model:dall-e-3 env:production last 7d by provider`"),
     ]
     return reply(blocks, lead=None)

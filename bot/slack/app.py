@@ -8,21 +8,26 @@ person can act on become an ephemeral reply (bot.errors.explain), here and in th
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot import metrics
 from bot.commands.buttons import BUTTONS, QUERY_ACTIONS, click
 from bot.commands.router import handle
 from bot.config import Settings
 from bot.errors import attempt, explain
+from bot.grammar.command import PREFIX, VERBS
 from bot.render.home import home_view
-from bot.reply import Context
+from bot.reply import Context, Reply
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
-from bot.slack.workers import Workers, deliver
+from bot.slack.workers import Workers, deliver, tell
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +51,13 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         logger=logging.getLogger("slack_bolt.App"),
     )
 
+    answer_with = Answering(client, workers)
+
     def answer(
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
     ) -> None:
-        def work() -> None:
-            reply = attempt(lambda: handle(text, ctx, rt, offset=offset))
-            deliver(reply, respond, client, ctx, replace=replace)
-
-        workers.submit(work, respond)
+        produce = lambda: handle(text, ctx, rt, offset=offset)  # noqa: E731
+        answer_with(verb_of(text), produce, ctx, respond, replace=replace)
 
     @app.command("/imgmetrics")
     def command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -80,11 +84,7 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         ack()
         ctx = _action_context(body)
         action_id, value = action["action_id"], action.get("value", "")
-
-        def work() -> None:
-            deliver(attempt(lambda: click(action_id, value, ctx, rt)), respond, client, ctx)
-
-        workers.submit(work, respond)
+        answer_with("button", lambda: click(action_id, value, ctx, rt), ctx, respond)
 
     for action_id in BUTTONS:
         app.action(action_id)(on_alert_button)
@@ -111,9 +111,46 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
             log.error("handling a Slack request failed", exc_info=error)
             return
         if respond is not None:
-            respond(text=failure.shown, response_type="ephemeral", replace_original=False)
+            tell(respond, failure)
 
     return app
+
+
+@dataclass(frozen=True)
+class Answering:
+    """Answers on a worker: the reply produced, delivered, and counted in bot/metrics.py."""
+
+    client: WebClient
+    workers: Workers
+
+    def __call__(
+        self,
+        verb: str,
+        produce: Callable[[], Reply],
+        ctx: Context,
+        respond: Respond,
+        *,
+        replace: bool = False,
+    ) -> None:
+        def work() -> None:
+            started, outcome = time.monotonic(), "error"
+            try:
+                reply = attempt(produce)
+                deliver(reply, respond, self.client, ctx, replace=replace)
+                outcome = metrics.outcome(reply)
+            finally:
+                metrics.answered(verb, outcome, time.monotonic() - started)
+
+        self.workers.submit(work, respond)
+
+
+def verb_of(text: str) -> str:
+    """The command's verb as a metric label: one of the grammar's verbs, never user text."""
+    words = text.split()
+    if words and words[0].lower() == PREFIX:
+        words = words[1:]
+    first = words[0].lower() if words else ""
+    return first if first in VERBS else "summary"
 
 
 def _action_context(body: dict[str, Any]) -> Context:

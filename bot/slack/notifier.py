@@ -12,10 +12,17 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import metrics
 from bot.alerts.notifier import Blocks, key_of, metadata
 from bot.errors import DeliveryError, SlackRateLimited
 
 HISTORY_PAGES = 5  # a crashed post is recent: a few pages of history are plenty
+WEB_METHODS = {  # the client's method names as Slack spells them: the metric's label
+    "chat_postMessage": "chat.postMessage",
+    "chat_update": "chat.update",
+    "conversations_history": "conversations.history",
+    "conversations_replies": "conversations.replies",
+}
 
 
 class SlackNotifier:
@@ -77,10 +84,19 @@ class SlackNotifier:
         except SlackApiError as e:
             response = e.response
             if response.status_code == 429:
+                _count(method, "ratelimited")
                 raise SlackRateLimited(float(response.headers.get("Retry-After", 1))) from None
             code = str(response.get("error", "") or "")
+            _count(method, "refused")
             raise DeliveryError(f"Slack {method}: {code or 'failed'}", code) from None
         except (SlackClientError, OSError) as e:  # connection lost: the call may have landed
+            _count(method, "lost")
             raise DeliveryError(f"Slack {method}: {type(e).__name__}") from None
+        _count(method, "ok")
         data: dict[str, Any] = answer.data if isinstance(answer.data, dict) else {}
         return data
+
+
+def _count(method: str, outcome: str) -> None:
+    """One send, labelled by its Web API method (chat.postMessage) and how it ended."""
+    metrics.SLACK_SENDS.labels(WEB_METHODS[method], outcome).inc()

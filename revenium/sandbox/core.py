@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -127,6 +128,12 @@ class Sandbox:
         with self._state_lock:
             self._faults.inject(kind, count, delay_s=delay_s)
 
+    @property
+    def faults_pending(self) -> int:
+        """Injected faults no request has taken yet."""
+        with self._state_lock:
+            return len(self._faults)
+
     def close(self) -> None:
         with self._db_lock:
             self._conn.close()
@@ -156,6 +163,7 @@ class Sandbox:
                 allowance = self._bucket.peek()
         for name, value in allowance.headers().items():
             response.headers.setdefault(name, value)
+        response.headers["Date"] = formatdate(self._wall(), usegmt=True)  # the sandbox's clock
         return response
 
     def _faulty(

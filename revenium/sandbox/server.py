@@ -43,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sandbox failed on %s %s", self.command, request.url.path)
             response = json_response(500, error_body(500, "", request.url.path, 0.0))
         content = response.read()
-        self.send_response(response.status_code)
+        self.send_response_only(response.status_code)  # the sandbox sends its own Date
         for name, value in response.headers.multi_items():
             if name.lower() not in _HOP_BY_HOP:
                 self.send_header(name, value)

@@ -160,7 +160,10 @@ def test_deleting_a_firing_rule_resolves_its_alert_instead_of_leaving_it_red(wor
     edited = world.slack.message(CHANNEL, alert["ts"])
     assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
     (reply,) = world.replies(alert["ts"])
-    assert "rule deleted by U_CONSOLE — now $120.00 (resolves below $45.00)" in reply["text"]
+    assert (
+        "rule deleted by the shell operator (console) — now $120.00 (resolves below $45.00)"
+        in reply["text"]
+    )
     proc.run_until(T0 + 2 * H)
     assert len(world.top_level()) == 1  # and nothing more is ever posted for it
 
@@ -172,7 +175,9 @@ def test_an_edit_that_regroups_a_firing_rule_resolves_the_old_alerts_first(world
     edited = world.slack.message(CHANNEL, alert["ts"])
     assert edited["text"].startswith("✅ runaway dall-e-3 — resolved at")
     (reply,) = world.replies(alert["ts"])
-    assert "rule edited by U_CONSOLE" in reply["text"]  # not "now $0.00": spend went on
+    assert (
+        "rule edited by the shell operator (console)" in reply["text"]
+    )  # not "now $0.00": spend went on
     old, new = world.top_level()  # the regrouped rule fires anew, per organization
     assert old["ts"] == alert["ts"] and new["text"].startswith("🔴 runaway — Acme Corp spent $")
     assert set(A.load_states(proc.db, "runaway")) == {"Acme Corp"}

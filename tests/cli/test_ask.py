@@ -109,7 +109,7 @@ def test_every_filter_by_its_api_name(
     )
     result = ask(server, "summary", f"{p.name}:{text_value(value)}", "last", "7d")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)["data"]
+    data = json.loads(result.stdout)["data"]
     want = expected(
         records, {p.name: str(value).lower() if isinstance(value, bool) else str(value)}
     )
@@ -141,7 +141,7 @@ def test_inclusive_ranges(
     assert result.exit_code == 0, result.output
     want = expected(records, params)
     assert want["requests"] > 0
-    assert_same(json.loads(result.output)["data"]["summary"], want)
+    assert_same(json.loads(result.stdout)["data"]["summary"], want)
 
 
 def test_strict_comparisons_drop_the_bound_itself(
@@ -156,14 +156,14 @@ def test_strict_comparisons_drop_the_bound_itself(
         for r in records
         if start <= parse_time(r["requestTime"]) < end and (r["totalCost"] or 0) > bound
     ]
-    assert_same(json.loads(result.output)["data"]["summary"], summarize(kept).as_dict())
+    assert_same(json.loads(result.stdout)["data"]["summary"], summarize(kept).as_dict())
 
 
 def test_aliases_and_calendar_window(server: SandboxServer, records: list[Record]) -> None:
     model = common_value(records, "model")
     result = ask(server, f"model:{model}", "env:production", "yesterday", "tz", "Asia/Kolkata")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)["data"]
+    data = json.loads(result.stdout)["data"]
     # yesterday in Kolkata (+05:30): 2026-11-24 00:00 IST .. 2026-11-25 00:00 IST
     start = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
     window = (start, start + timedelta(days=1))
@@ -178,7 +178,7 @@ def test_top_rows_are_sorted_by_cost_and_match(
 ) -> None:
     result = ask(server, "top", "agent", "3", "last", "7d")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)["data"]
+    data = json.loads(result.stdout)["data"]
     assert data["dimension"] == "agent"
     assert len(data["rows"]) == 3
     costs = [row["cost"] for row in data["rows"]]
@@ -193,10 +193,10 @@ def test_show_reads_one_record_and_a_missing_id_exits_2(
     record = records[5]
     result = ask(server, "show", record["id"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["data"]["records"][0]["id"] == record["id"]
+    assert json.loads(result.stdout)["data"]["records"][0]["id"] == record["id"]
     missing = ask(server, "show", "NoSuchId42")
     assert missing.exit_code == 2
-    assert "NoSuchId42" in json.loads(missing.output)["error"]["message"]
+    assert "NoSuchId42" in json.loads(missing.stdout)["error"]["message"]
 
 
 BAD_INPUT = [
@@ -219,7 +219,7 @@ def test_bad_input_exits_2_names_the_token_and_makes_no_request(
     before = box.requests
     result = ask(server, *words)
     assert result.exit_code == 2
-    message = json.loads(result.output)["error"]["message"]
+    message = json.loads(result.stdout)["error"]["message"]
     assert needle.lower() in message.lower()
     assert "Traceback" not in result.output
     assert box.requests == before
@@ -245,7 +245,7 @@ def test_api_failures_exit_1_and_name_the_cause(
 ) -> None:
     result = ask(server, "summary", "last", "1h", **overrides)
     assert result.exit_code == 1
-    message = json.loads(result.output)["error"]["message"]
+    message = json.loads(result.stdout)["error"]["message"]
     assert needle in message
     assert "wrong-key-123" not in result.output and KEY not in result.output
 
@@ -255,11 +255,22 @@ def test_errors_by_model_groups_the_errors_by_model(
 ) -> None:
     result = ask(server, "errors", "by", "model", "last", "7d")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)["data"]
+    data = json.loads(result.stdout)["data"]
     start, end = LAST_7D
     week = [r for r in records if start <= parse_time(r["requestTime"]) < end]
     erred = Counter(r["model"] for r in week if r.get("errorReason"))
     assert data["dimension"] == P.param("model").name
     assert {row["value"]: row["errors"] for row in data["rows"]} == dict(erred)
     assert [row["errors"] for row in data["rows"]] == sorted(erred.values(), reverse=True)
-    assert "Errors by model" in json.loads(result.output)["text"]
+    assert "Errors by model" in json.loads(result.stdout)["text"]
+
+
+def test_the_terminal_reads_what_slack_gets_escaped(server: SandboxServer) -> None:
+    """`ask --json` prints Slack's payload (texts escaped); `ask` and its refusals, plain text."""
+    words = ["summary", 'model:"<!channel> & co"', "last", "1h"]
+    body = json.loads(ask(server, *words).stdout)
+    assert "model = &lt;!channel&gt; &amp; co" in body["text"]
+    plain = CliRunner().invoke(main, ["ask", *words, "--now", NOW.isoformat()], env=env(server))
+    assert "model = <!channel> & co" in plain.output
+    refused = CliRunner().invoke(main, ["ask", "summary", "<!here>"], env=env(server))
+    assert refused.exit_code == 2 and "`<!here>`" in refused.output

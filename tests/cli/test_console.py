@@ -14,12 +14,14 @@ from bot.cli.console import run_console
 from bot.cli.wiring import build_runtime
 from bot.commands.router import handle
 from bot.config import Settings
+from bot.errors import Refusal
 from bot.render.terminal import blocks_to_text
 from bot.reply import Context
 from bot.runtime import Runtime
 from revenium.clock import FakeClock
 from revenium.sandbox.server import serve
 from revenium.secret import Secret
+from storage.audit import audit_log
 from tests.fakes.revenium import KEY, TEAM, seeded
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -66,3 +68,18 @@ def test_plain_channel_names_work_in_the_console_only_after_in() -> None:
     assert local_channels("digest off in #C0123ABC") == "digest off in #C0123ABC"
     assert local_channels('summary org:"#acme" last 1d') == 'summary org:"#acme" last 1d'
     assert local_channels("budget b 5 per day in <#C1|x>") == "budget b 5 per day in <#C1|x>"
+
+
+def test_the_console_acts_as_the_shell_operator_even_with_named_admins(
+    runtime: Runtime,
+) -> None:
+    named = replace(runtime.settings, admins=frozenset({"U0MARIA"}))
+    rt = build_runtime(named, FakeClock(NOW))
+    out = io.StringIO()
+    run_console(rt, io.StringIO("rule add spend when cost > 50 per 1h in #C0FINOPS\n"), out)
+    assert "Rule `spend`" in out.getvalue() and "created by the shell operator" in out.getvalue()
+    [entry] = audit_log(rt.db)
+    assert (entry.who, entry.what) == ("the shell operator (console)", "rule add")
+    with pytest.raises(Refusal, match="Admins here: <@U0MARIA>"):  # the list holds for Slack
+        handle("rule delete spend", Context(user="U0BOB"), rt)
+    rt.source.close()

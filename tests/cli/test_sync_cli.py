@@ -42,7 +42,7 @@ def test_sync_then_ask_reads_nothing_more(
     before = box.requests
     asked = CliRunner().invoke(main, ["ask", "summary", "last", "7d", "--json"], env=env)
     assert asked.exit_code == 0, asked.output
-    assert json.loads(asked.output)["data"]["summary"]["requests"] > 0
+    assert json.loads(asked.stdout)["data"]["summary"]["requests"] > 0
     assert box.requests == before
 
 

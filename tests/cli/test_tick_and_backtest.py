@@ -83,7 +83,7 @@ def test_rules_backtest_json_gives_the_episodes_for_ci(env: dict[str, str]) -> N
         env, "rules", "backtest", "runaway", "--since", "6h", "--now", end.isoformat(), "--json"
     )
     assert done.exit_code == 0, done.output
-    found = json.loads(done.output)
+    found = json.loads(done.stdout)
     assert (found["rule"], found["start"], found["end"]) == (
         "runaway",
         (end - 6 * H).isoformat(),
@@ -99,4 +99,4 @@ def test_rules_backtest_json_gives_the_episodes_for_ci(env: dict[str, str]) -> N
 def test_rules_backtest_json_of_an_unknown_rule_is_a_json_error(env: dict[str, str]) -> None:
     missing = run(env, "rules", "backtest", "nope", "--json")
     assert missing.exit_code == 2
-    assert "no rule named `nope`" in json.loads(missing.output)["error"]["message"]
+    assert "no rule named `nope`" in json.loads(missing.stdout)["error"]["message"]

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands.admins import CACHE_TTL, OPERATORS, Admins
+from bot.commands.admins import CACHE_TTL, Admins
 from bot.config import Settings
 from bot.errors import Refusal
+from bot.reply import OPERATORS
 from bot.slack.admins import admins_for, slack_lookup
 from revenium.clock import FakeClock
 from revenium.secret import Secret

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.utils import formatdate
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -84,6 +85,8 @@ class FakeSlack:
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
         self.delay = 0.0  # seconds before every answer
         self.delays: dict[str, float] = {}  # per method; "upload" and "response_url" too
+        self.clock_offset = 0.0  # seconds this Slack's Date header is ahead of ours
+        self.arrived: list[str] = []  # each request's method (or "upload", "response_url")
         self._ws = Workspace(ts_base=ts_base, auto_channels=auto_channels)
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
@@ -247,13 +250,17 @@ class FakeSlack:
         key = {"api": name, "upload": "upload", "respond": "response_url"}.get(kind, "")
         with self._cond:
             self.received += 1
+            self.arrived.append(key)
             self._changed()
         self._closed.wait(self.delay + self.delays.get(key, 0.0))
         if kind == "api":
-            return self._api(name, parts.query, headers, body)
-        if kind in ("upload", "respond") and verb == "POST":
-            return self._effect(key, lambda: self._file_or_response(kind, name, body))
-        return Answer(404, {"ok": False, "error": "not_found"})
+            answer = self._api(name, parts.query, headers, body)
+        elif kind in ("upload", "respond") and verb == "POST":
+            answer = self._effect(key, lambda: self._file_or_response(kind, name, body))
+        else:
+            answer = Answer(404, {"ok": False, "error": "not_found"})
+        date = ("Date", formatdate(time.time() + self.clock_offset, usegmt=True))
+        return None if answer is None else replace(answer, headers=(*answer.headers, date))
 
     def _api(self, method: str, query: str, headers: dict[str, str], body: bytes) -> Answer | None:
         params = parse_params(query, headers, body)
@@ -287,7 +294,9 @@ class FakeSlack:
                 raise SlackError("not_allowed_token_type" if known else "invalid_auth")
             if method not in METHODS:
                 raise SlackError("unknown_method")
-            return Answer(200, METHODS[method](req)), req.scopes
+            # Slack names the token's scopes on every call; doctor reads them off auth.test.
+            granted = (("x-oauth-scopes", ",".join(sorted(self.scopes))),)
+            return Answer(200, METHODS[method](req), granted), req.scopes
         except SlackError as err:
             return Answer(200, err.body()), req.scopes
 

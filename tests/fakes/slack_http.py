@@ -74,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         data = json.dumps(answer.body).encode()
-        self.send_response(answer.status)
+        self.send_response_only(answer.status)  # FakeSlack sends its own Date
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in answer.headers:

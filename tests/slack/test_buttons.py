@@ -4,35 +4,23 @@ ephemeral, and a silence from a button that really keeps the channel quiet."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
-import time
-from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlite_utils
-from slack_bolt import App, BoltRequest
-from slack_sdk import WebClient
 
-from bot.config import Settings
-from bot.runtime import Runtime
-from bot.slack.app import build_app
-from bot.slack.workers import OUR_FAULT, Workers
-from revenium.secret import Secret
+from bot.slack.workers import OUR_FAULT
 from storage import alerts as A
 from storage import silences as S
 from storage.audit import audit_log
-from storage.db import ThreadDatabases
-from tests.fakes.revenium import source_over
-from tests.fakes.signing import SECRET, block_action_body, signed_headers, slash_command_body
+from tests.support.bolt import Bolt
 from tests.support.world import CHANNEL, T0, World, per_minute
 
 MARIA, BOB = "U0MARIA", "U0BOB"
 H, M = timedelta(hours=1), timedelta(minutes=1)
-_responses = itertools.count(1)
 
 
 @pytest.fixture
@@ -40,61 +28,6 @@ def world(world: World) -> World:
     world.slack.add_user(MARIA, "maria", admin=True)
     world.slack.add_user(BOB, "bob")
     return world
-
-
-class Bolt:
-    """The app as `serve` builds it, fed signed requests in-process."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        settings = Settings(
-            slack_bot_token=Secret(world.slack.token),
-            tz="UTC",
-            slack_signing_secret=Secret(SECRET),
-            slack_api_url=world.slack.url,
-        )
-        self.dbs = ThreadDatabases(world.db_path)
-        self.rt = Runtime(settings, world.clock, source_over(world.box), self.dbs)
-        client = WebClient(token=world.slack.token, base_url=world.slack.url)
-        self.workers = Workers(threads=2)
-        self.app: App = build_app(settings, self.rt, client, self.workers)
-
-    def _send(self, body: bytes, response_id: str) -> dict[str, Any]:
-        signed = signed_headers(body, SECRET, int(time.time()))  # Bolt checks the real clock
-        headers: dict[str, str | Sequence[str]] = dict(signed)
-        assert self.app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
-        posts = self.world.slack.wait_for(lambda: self.world.slack.responses(response_id))
-        return dict(posts[0])
-
-    def command(self, text: str, user: str) -> dict[str, Any]:
-        rid = f"cmd{next(_responses)}"
-        url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
-        return self._send(slash_command_body(text, user, CHANNEL, url), rid)
-
-    def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
-        """Click the button `action_id` of a message in the channel."""
-        value = next(
-            e["value"]
-            for b in message["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == action_id
-        )
-        rid = f"click{next(_responses)}"
-        url = self.world.slack.response_url(rid, channel=CHANNEL, user=user)
-        body = block_action_body(action_id, value, user, CHANNEL, url, message=message)
-        return self._send(body, rid)
-
-    def close(self) -> None:
-        self.workers.shutdown()
-        self.rt.source.close()
-
-
-@pytest.fixture
-def bolt(world: World) -> Iterator[Bolt]:
-    found = Bolt(world)
-    yield found
-    found.close()
 
 
 def users_asked(world: World) -> list[str]:

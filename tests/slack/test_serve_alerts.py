@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from revenium.sandbox.server import SandboxServer, serve
+from revenium.sandbox.server import SandboxServer
 from storage import alerts as A
 from storage.db import open_db
-from tests.fakes.revenium import KEY, TEAM, empty
+from tests.fakes.revenium import KEY, TEAM
 from tests.fakes.signing import slash_command_body
 from tests.fakes.slack import FakeSlack
 from tests.support.serving import serve_env, serving
-from tests.support.world import CHANNEL, per_minute, spend_rule
+from tests.support.world import CHANNEL, spend_rule
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def api() -> Iterator[SandboxServer]:
-    box = empty()
-    now = datetime.now(UTC)  # serve reads the system clock: the spike is around real time
-    box.add_records(per_minute(now - timedelta(hours=2), now, 2.0))
-    with serve(box) as running:
-        yield running
 
 
 @pytest.fixture
@@ -49,9 +40,9 @@ def db_with_rule(folder: Path) -> Path:
 
 
 def test_serve_posts_alerts_from_its_scheduler_thread_and_still_acks_at_once(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    env = serve_env(api, slack, KEY, TEAM, db_with_rule(tmp_path))
+    env = serve_env(live_api, slack, KEY, TEAM, db_with_rule(tmp_path))
     with serving(env, log=tmp_path / "serve.log") as served:
         started = time.monotonic()
         answer = served.post(slash_command_body("help"))
@@ -62,9 +53,9 @@ def test_serve_posts_alerts_from_its_scheduler_thread_and_still_acks_at_once(
 
 
 def test_serve_with_no_scheduler_posts_nothing(
-    api: SandboxServer, slack: FakeSlack, tmp_path: Path
+    live_api: SandboxServer, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    env = serve_env(api, slack, KEY, TEAM, db_with_rule(tmp_path))
+    env = serve_env(live_api, slack, KEY, TEAM, db_with_rule(tmp_path))
     with serving(env, "--no-scheduler", log=tmp_path / "serve.log") as served:
         url = slack.response_url("r1")
         assert served.post(slash_command_body("help", response_url=url)).status_code == 200

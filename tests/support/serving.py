@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from tests.fakes.slack import FakeSlack
 BOT_TOKEN = "xoxb-test"
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
+MODULE = (sys.executable, "-m", "bot.cli")  # `imgmetrics`, without the console script
 
 
 def free_port() -> int:
@@ -80,9 +81,12 @@ def serve_env(
 
 
 @contextmanager
-def serving(env: dict[str, str], *args: str, log: Path) -> Iterator[Served]:
+def serving(
+    env: dict[str, str], *args: str, log: Path, program: Sequence[str] = MODULE
+) -> Iterator[Served]:
+    """`program serve --port P ARGS…` on a free port P, until the block ends."""
     port = free_port()
-    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), *args]
+    command = [*program, "serve", "--port", str(port), *args]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
     url = f"http://127.0.0.1:{port}"
