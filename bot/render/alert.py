@@ -87,7 +87,7 @@ def headline(note: Notification, rule: Rule | None) -> str:
 
 
 def versus_words(rule: Rule) -> str:
-    """What an alert's drivers are measured against (bot/alerts/hold.py:versus)."""
+    """What an alert's drivers are measured against, in words (rules/why.py:versus)."""
     if rule.baseline is not None:
         return fmt_shift(rule)
     if rule.anomaly is not None:
