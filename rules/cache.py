@@ -10,14 +10,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
 
 from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from rules.engine import SOURCE_ERRORS, SourceError
+from rules.model import Metric, Rule
 from rules.notification import Contributor
 from rules.thresholds import Fetch, Group
+from rules.why import DIMENSIONS, Change, Changes, Figures, explain, rows_of, versus
 
 # Who to name as an alert's top contributors: dimensions other than the rule's own `by`.
 CONTRIBUTOR_DIMENSIONS = tuple(
@@ -25,14 +26,6 @@ CONTRIBUTOR_DIMENSIONS = tuple(
 )
 TOP_CONTRIBUTORS = 3
 Rows = list[tuple[Group, Summary]]
-
-
-class Figures(Protocol):
-    """What the engine reads: the summary and per-group figures of a MetricsSource."""
-
-    def summary(self, query: Query) -> Summary: ...
-
-    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]: ...
 
 
 @dataclass
@@ -55,9 +48,7 @@ class SourceCache:
 
     def _ask(self, query: Query, by: str | None) -> Rows | Exception:
         try:
-            if by is None:
-                return [(None, self.source.summary(query))]
-            return [(g, s) for g, s in self.source.grouped(query, by)]
+            return list(rows_of(self.source)(query, by))
         except SOURCE_ERRORS as e:
             return e
         except sqlite3.Error as e:  # the mirror's own store: the source failing, not a bug
@@ -69,6 +60,21 @@ class SourceCache:
 
     def contributors(self, rule_by: str | None) -> Callable[[Query], Sequence[Contributor]]:
         return lambda query: top_contributors(self, query, rule_by)
+
+    def changes(self, rule: Rule) -> Changes | None:
+        """What moved a fired alert of `rule`, by every dimension but its own `by`."""
+        if rule.kind is Metric.NEW_VALUE:
+            return None  # a new value is its own explanation
+        dims = [d for d in DIMENSIONS if d != rule.by]
+
+        def change(query: Query) -> Change | None:
+            assert query.window is not None
+            try:
+                return explain(self.rows, query, versus(rule, query.window), dims)
+            except SOURCE_ERRORS:
+                return None
+
+        return change
 
 
 def top_contributors(cache: SourceCache, query: Query, rule_by: str | None) -> list[Contributor]:

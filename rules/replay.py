@@ -83,13 +83,16 @@ def backtest_messages(
 ) -> list[tuple[datetime, Notification]]:
     """Every message `rule` would have sent over [start, end): the live pass's evaluator,
     state machine and top contributors, on a fake clock over history read once."""
-    earliest = start - rule.settle - rule.per
-    if rule.baseline is not None:
-        earliest -= rule.baseline.shift
+    earliest = start - rule.settle - rule.per - rule.lookback
     span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
     cache = SourceCache(History.read(source, rule.query, span))
     return backtest(
-        rule, cache.fetch(rule.by), start, end, contributors=cache.contributors(rule.by)
+        rule,
+        cache.fetch(rule.by),
+        start,
+        end,
+        contributors=cache.contributors(rule.by),
+        changes=cache.changes(rule),
     )
 
 
@@ -149,6 +152,7 @@ def preview(
         return [], None
     worst = ranked[0]
     query = rule.group_query(now, worst.group)
+    changes = cache.changes(rule)
     note = Notification(
         kind=NoteKind.FIRED,
         subject=rule.name,
@@ -165,6 +169,8 @@ def preview(
         fired_at=now,
         peak=worst.value,
         contributors=tuple(cache.contributors(rule.by)(query)),
+        band=worst.band,
+        change=None if changes is None else changes(query),
     )
     return ranked, note
 

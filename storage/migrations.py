@@ -182,3 +182,13 @@ def m005_rows_are_records(db: Database) -> None:
     for table in ("mirror_rollups", "mirror_dirty", "mirror_coverage", "mirror_sync"):
         db.execute(f"DELETE FROM {table}")
     db.execute("CREATE TABLE mirror_reads (team TEXT PRIMARY KEY, reads INTEGER NOT NULL)")
+
+
+@MIGRATIONS()
+def m006_quiet_hours(db: Database) -> None:
+    """Quiet hours per channel (rules/quiet.py); messages they hold wait in the outbox as
+    `deferred` rows, and end as sent or `summarized`."""
+    db.execute(
+        "CREATE TABLE alert_quiet (channel TEXT PRIMARY KEY, spec TEXT NOT NULL,"
+        " created_by TEXT, created_at INTEGER NOT NULL)"
+    )
