@@ -35,7 +35,7 @@ from revenium.query import Query  # noqa: E402
 from revenium.ratelimit import TokenBucket  # noqa: E402
 from revenium.sandbox.core import Sandbox  # noqa: E402
 from revenium.source import ApiSource  # noqa: E402
-from rules.model import Metric, Rule  # noqa: E402
+from rules.model import Anomaly, Metric, Rule  # noqa: E402
 from storage import alerts as A  # noqa: E402
 from storage.db import open_db  # noqa: E402
 
@@ -67,7 +67,8 @@ class WarmSource:
 
 
 def rules(n: int) -> list[Rule]:
-    """A realistic mix: a few dozen distinct questions shared by many rules."""
+    """A realistic mix: a few dozen distinct questions shared by many rules; every tenth an
+    anomaly rule and every tenth a new-model rule, every seventh critical."""
     models = ["dall-e-3", "gpt-image-1", "imagen-4", "flux-pro", None]
     out = []
     for i in range(n):
@@ -77,15 +78,19 @@ def rules(n: int) -> list[Rule]:
         kind = (Metric.COST, Metric.ERROR_RATE, Metric.IMAGES)[i % 3]
         threshold = {Metric.COST: 5.0 + i % 40, Metric.ERROR_RATE: 0.05, Metric.IMAGES: 50.0}[kind]
         by = (None, AGENT, None, MODEL)[i % 4] if not model else None
+        odd = (
+            {"kind": Metric.ANOMALY, "threshold": 3.0, "anomaly": Anomaly()} if i % 10 == 8 else {}
+        )
+        new = {"kind": Metric.NEW_VALUE, "threshold": 0.0, "by": MODEL} if i % 10 == 9 else {}
+        values: dict[str, Any] = {"kind": kind, "threshold": threshold, "by": by, **odd, **new}
         out.append(
             Rule(
                 f"rule-{i:04d}",
-                kind,
-                threshold,
-                per,
-                Query(filters=filters),
+                per=per,
+                query=Query(filters=filters),
                 channel=f"C{i % 7}",
-                by=by,
+                severity="critical" if i % 7 == 0 else "warning",
+                **values,
             )
         )
     return out
@@ -114,7 +119,7 @@ def main(n: int) -> None:
         A.add_rule(db, rule, NOW)
     quiet = ConsoleNotifier(io.StringIO())
     _prewarm(source, rt, n)
-    labels = ("all pending", "623 fire: render + queue", "all firing, quiet", "some resolve")
+    labels = ("all pending", "alerts fire: render, queue", "all firing, quiet", "some resolve")
     for label in labels:
         before = source.misses
         started = time.perf_counter()
@@ -122,7 +127,7 @@ def main(n: int) -> None:
         took = time.perf_counter() - started
         missed = source.misses - before
         print(
-            f"{label:26} {took:6.3f} s  rules {report.rules_run:5}  distinct questions "
+            f"{label:27} {took:6.3f} s  rules {report.rules_run:5}  distinct questions "
             f"{report.asked:3}  source misses {missed:3}  queued {report.queued}"
         )
         clock.advance(timedelta(minutes=5))
@@ -146,6 +151,7 @@ def _prewarm(source: WarmSource, rt: Runtime, n: int) -> None:
             (),
             rt.clock.now(),
             contributors=cache.contributors(rule.by),
+            changes=cache.changes(rule),
         )
 
 

@@ -42,6 +42,9 @@ LIST_PATH = "/v2/api/sources/metrics/ai/images"
 ME_PATH = "/v2/api/users/me"
 _LIST = "the metrics list"
 _MESSAGE_LIMIT = 300  # characters of a server's error message worth showing a user
+# A sync keeps ~32 requests in flight: every one of them keeps its connection between pages
+# (httpx keeps 20 alive by default, so a third of the pages would open a new connection).
+LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -277,7 +280,7 @@ def connect(
     base_url: str, api_key: str | Secret, team_id: str, *, timeout: float = 30.0, **kw: Any
 ) -> RevClient:
     """A RevClient on a fresh httpx.Client; proxy variables are ignored (trust_env=False)."""
-    http = httpx.Client(timeout=timeout, trust_env=False)
+    http = httpx.Client(timeout=timeout, trust_env=False, limits=LIMITS)
     return RevClient(http, base_url=base_url, api_key=api_key, team_id=team_id, **kw)
 
 

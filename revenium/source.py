@@ -6,7 +6,8 @@ the API read live (ApiSource, here) or the local mirror.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from revenium.query import Query
 from revenium.records import Record, parse_time
 
 Row = tuple[Any, Summary]
+Progress = Callable[[int, int], None]  # (records read so far, records expected in all)
 
 
 class MetricsSource(Protocol):
@@ -36,6 +38,11 @@ class MetricsSource(Protocol):
 
     def as_of(self) -> datetime | None:
         """When the data answering now was last read from the API; None when read live."""
+        ...
+
+    def listening(self, progress: Progress) -> AbstractContextManager[object]:
+        """While inside: `progress` hears how a long first read for this thread's answers
+        advances (nothing to hear from a source that reads live)."""
         ...
 
     def close(self) -> None: ...
@@ -81,6 +88,9 @@ class ApiSource:
 
     def as_of(self) -> datetime | None:
         return None
+
+    def listening(self, progress: Progress) -> AbstractContextManager[object]:
+        return nullcontext()
 
     def close(self) -> None:
         self.client.close()

@@ -174,6 +174,23 @@ def absolute_phrase(window: Window) -> str:
     return f"from {first} to {point_text(window.end, zone, end=True)}"
 
 
+def earlier(window: Window, *, days: int = 0, months: int = 0) -> Window:
+    """The same window `days` (or calendar `months`) before, on the local wall clock: a week
+    before Tuesday 14:00 is Tuesday 14:00, across a DST change too; day 31 is clamped."""
+    zone = ZoneInfo(window.tz)
+
+    def back(when: datetime) -> datetime:
+        local = when.astimezone(zone)
+        if months:
+            year, month = divmod(local.year * 12 + local.month - 1 - months, 12)
+            last = (_next_month(date(year, month + 1, 1)) - timedelta(days=1)).day
+            local = local.replace(year=year, month=month + 1, day=min(local.day, last))
+        return (local - timedelta(days=days)).astimezone(UTC)
+
+    start, end = back(window.start), back(window.end)
+    return Window(start, max(end, start + timedelta(microseconds=1)), window.tz, "")
+
+
 def _checked(start: datetime, end: datetime, now: datetime, zone: ZoneInfo, label: str) -> Window:
     if end - start > MAX_SPAN:
         days = (end - start).days

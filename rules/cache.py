@@ -16,8 +16,10 @@ from revenium.figures import Summary
 from revenium.query import Query
 from rules.engine import SOURCE_ERRORS, SourceError
 from rules.history import History
+from rules.model import Metric, Rule
 from rules.notification import Contributor
 from rules.thresholds import Fetch, Group
+from rules.why import DIMENSIONS, Change, Changes, explain, rows_of, versus
 
 # Who to name as an alert's top contributors: dimensions other than the rule's own `by`.
 CONTRIBUTOR_DIMENSIONS = tuple(
@@ -34,25 +36,24 @@ class SourceCache:
     source: History  # live: the MetricsSource; in a backtest: its history, bucketed
     answers: dict[tuple[Query, str | None], Rows | Exception] = field(default_factory=dict)
     asked: int = 0  # questions that reached the source
-    keep: int | None = None  # answers kept, the latest first; a backtest asks new windows
+    keep: int | None = None  # answers kept, the least used dropped: a backtest asks new windows
 
     def rows(self, query: Query, by: str | None) -> Rows:
         key = (replace(query, group_by=None), by)
-        if key not in self.answers:
+        found = self.answers.pop(key, None)
+        if found is None:
             self.asked += 1
-            self.answers[key] = self._ask(key[0], by)
-            if self.keep is not None and len(self.answers) > self.keep:
-                del self.answers[next(iter(self.answers))]
-        found = self.answers[key]
+            found = self._ask(key[0], by)
+        self.answers[key] = found  # the latest asked last: the first to go is the least used
+        if self.keep is not None and len(self.answers) > self.keep:
+            del self.answers[next(iter(self.answers))]
         if isinstance(found, Exception):
             raise found
         return found
 
     def _ask(self, query: Query, by: str | None) -> Rows | Exception:
         try:
-            if by is None:
-                return [(None, self.source.summary(query))]
-            return [(g, s) for g, s in self.source.grouped(query, by)]
+            return list(rows_of(self.source)(query, by))
         except SOURCE_ERRORS as e:
             return e
         except sqlite3.Error as e:  # the mirror's own store: the source failing, not a bug
@@ -64,6 +65,21 @@ class SourceCache:
 
     def contributors(self, rule_by: str | None) -> Callable[[Query], Sequence[Contributor]]:
         return lambda query: top_contributors(self, query, rule_by)
+
+    def changes(self, rule: Rule) -> Changes | None:
+        """What moved a fired alert of `rule`, by every dimension but its own `by`."""
+        if rule.kind is Metric.NEW_VALUE:
+            return None  # a new value is its own explanation
+        dims = [d for d in DIMENSIONS if d != rule.by]
+
+        def change(query: Query) -> Change | None:
+            assert query.window is not None
+            try:
+                return explain(self.rows, query, versus(rule, query.window), dims)
+            except SOURCE_ERRORS:
+                return None
+
+        return change
 
 
 def top_contributors(cache: SourceCache, query: Query, rule_by: str | None) -> list[Contributor]:

@@ -1,6 +1,7 @@
 """The digest's figures: the local day (or week) that just ended in the digest's zone,
-against the period before and the 7-day average, with top spenders, error reasons,
-budget pace, recent alerts and silences, and 14 days of daily spend.
+against the period before and the 7-day average, with what moved spend since the period
+before, top spenders, error reasons, budget pace, the month-end forecast, recent alerts
+and silences, and 14 days of daily spend.
 
 Pure: the figures come from a MetricsSource, and what only storage knows (budgets,
 alerts, silences) is handed in as `Extras` (bot/alerts/digest.py reads it).
@@ -20,8 +21,10 @@ from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.source import MetricsSource
 from rules.budgets import BudgetStatus, budget_query, budget_status
+from rules.forecast import Forecast, forecast, month_to_date, pace_window
 from rules.model import DEFAULT_SETTLE, Budget, Digest
 from rules.silences import Silence
+from rules.why import Change, explain, rows_of
 
 TOP = 5
 SPARK_DAYS = 14
@@ -71,6 +74,8 @@ class DigestFigures:
     alerts: dict[str, dict[str, int]]  # rule -> {"fired": n, "resolved": n}
     silences: tuple[Silence, ...]
     late: bool
+    change: Change | None = None  # what moved spend since the period before
+    forecast: Forecast | None = None  # the month of the period's last day, to its end
 
 
 def period_window(digest: Digest, local_date: date) -> Window:
@@ -110,15 +115,14 @@ def digest_figures(
         digest.query.with_window(_days(spark_first, SPARK_DAYS, digest.tz)), "day", digest.tz
     )
     daily = [s for _, s in series]
+    before = _days(first - timedelta(days=days), days, digest.tz)
     return DigestFigures(
         digest=digest,
         first_day=first,
         days=days,
         query=query,
         summary=source.summary(query),
-        before=source.summary(
-            digest.query.with_window(_days(first - timedelta(days=days), days, digest.tz))
-        ),
+        before=source.summary(digest.query.with_window(before)),
         average=average(daily[-1 - AVERAGE_DAYS : -1]) if days == 1 else None,
         top={d: source.grouped(query, d)[:TOP] for d in DIMENSIONS},
         errors=_errors(source.grouped(query, ERROR_REASON)),
@@ -127,7 +131,18 @@ def digest_figures(
         alerts=_alerts(extras.alerts),
         silences=extras.silences,
         late=late,
+        change=explain(rows_of(source), query, before),
+        forecast=month_end(source, digest, window.end),
     )
+
+
+def month_end(source: MetricsSource, digest: Digest, at: datetime) -> Forecast:
+    """Where the month of the digest's period is heading, from its spend up to `at`."""
+    month = month_to_date(at - timedelta(microseconds=1), digest.tz)
+    month = Window(month.start, at, digest.tz, month.label)
+    so_far = source.summary(digest.query.with_window(month)).cost
+    recent = source.summary(digest.query.with_window(pace_window(month))).cost
+    return forecast(month, so_far, recent)
 
 
 def average(days: Sequence[Summary]) -> Average:

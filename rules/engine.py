@@ -28,6 +28,7 @@ from rules.state import (
     step,
 )
 from rules.thresholds import Fetch, Finding, Group, evaluate
+from rules.why import Changes
 
 BACKTEST_MAX_STEPS = 50_000  # 30 days every minute fits; more is a mistake, not a backtest
 
@@ -56,11 +57,12 @@ def run_rule(
     now: datetime,
     *,
     contributors: Contributors | None = None,
+    changes: Changes | None = None,
 ) -> EvaluationResult:
     """One evaluation of one rule, from figures to the notifications it causes.
 
-    `contributors(query)` names the top contributors of a new alert; it is only
-    called for alerts about to be posted.
+    `contributors(query)` names the top contributors of a new alert, `changes(query)`
+    what moved it; they are only called for alerts about to be posted.
     """
     if rule.paused:
         return EvaluationResult(dict(states), evaluated=False)
@@ -73,7 +75,7 @@ def run_rule(
     run = _Run(rule, now, list(silences))
     for finding in findings:
         run.add(finding, states.get(finding.group, InstanceState()))
-    notes = run.notes(contributors)
+    notes = run.notes(contributors, changes)
     return EvaluationResult(run.kept_states(), tuple(findings), tuple(notes))
 
 
@@ -110,10 +112,12 @@ class _Run:
         kinds = {t.kind: t for t in transitions}
         self.instances.append(_Instance(finding, old, new, kinds, muted, ended))
 
-    def notes(self, contributors: Contributors | None) -> list[Notification]:
+    def notes(
+        self, contributors: Contributors | None, changes: Changes | None = None
+    ) -> list[Notification]:
         first = [i for i in self.instances if self._first_message_due(i)]
         rest = [n for i in self.instances if i not in first for n in self._follow_up(i)]
-        return self._fire(first, contributors) + rest
+        return self._fire(first, contributors, changes) + rest
 
     def _first_message_due(self, inst: _Instance) -> bool:
         """Fired now, or fired while muted (or folded) and its silence just ended."""
@@ -123,6 +127,8 @@ class _Run:
             return False
         if "fired" in inst.transitions:
             return True
+        if inst.new.held_by is not None and inst.new.state is State.FIRING:
+            return True  # held back by another alert: asked again each time (rules/inhibition.py)
         quiet_so_far = inst.silence_ended is not None and not inst.new.notified
         return quiet_so_far and inst.new.state is State.FIRING
 
@@ -131,7 +137,7 @@ class _Run:
         done = inst.transitions.get("resolved")
         if done is not None:
             # Sent even when muted: an alert left red in the channel is a lost resolve.
-            if not inst.old.notified:
+            if not inst.old.notified or self.rule.one_shot:
                 return []
             why = Resolution(done.cause or Cause.RECOVERED)
             return [self._note(NoteKind.RESOLVED, inst, done, resolution=why)]
@@ -147,7 +153,9 @@ class _Run:
             return []
         return [self._note(NoteKind.REMINDER, inst, reminder, slot=slot_of(self.now))]
 
-    def _fire(self, due: list[_Instance], contributors: Contributors | None) -> list[Notification]:
+    def _fire(
+        self, due: list[_Instance], contributors: Contributors | None, changes: Changes | None
+    ) -> list[Notification]:
         """At most `max_groups` alerts of a rule open at once; the rest in one note."""
         open_now = sum(
             1 for i in self.instances if i.new.is_open and i.new.notified and i not in due
@@ -157,8 +165,12 @@ class _Run:
         out = []
         for inst in ranked[:room]:
             inst.new = replace(inst.new, notified=True, last_notified_at=self.now)
-            found = () if contributors is None else tuple(contributors(self._query(inst.group)))
-            out.append(self._note(NoteKind.FIRED, inst, None, contributors=found))
+            query = self._query(inst.group)
+            found = () if contributors is None else tuple(contributors(query))
+            # A held-back alert is asked again each pass: what moved it is asked on release.
+            asked = changes is not None and inst.old.held_by is None
+            change = changes(query) if changes is not None and asked else None
+            out.append(self._note(NoteKind.FIRED, inst, None, contributors=found, change=change))
         folded = ranked[room:]
         for inst in folded:
             inst.new = replace(inst.new, notified=False)
@@ -205,6 +217,7 @@ class _Run:
             summary=finding.summary,
             query=self._query(finding.group),
             fired_at=fired_at,
+            band=finding.band,
             **values,
         )
 
@@ -291,6 +304,7 @@ def backtest(
     *,
     max_steps: int = BACKTEST_MAX_STEPS,
     contributors: Contributors | None = None,
+    changes: Changes | None = None,
 ) -> list[tuple[datetime, Notification]]:
     """What `rule` would have posted over [start, end): `run_rule` on a fake clock.
 
@@ -302,7 +316,9 @@ def backtest(
     states: dict[Group, InstanceState] = {}
     out: list[tuple[datetime, Notification]] = []
     for at in slots(rule.every, rule.tz, start, end, max_steps):
-        result = run_rule(live, states, fetch_at, (), at, contributors=contributors)
+        result = run_rule(
+            live, states, fetch_at, (), at, contributors=contributors, changes=changes
+        )
         if result.failure is not None:
             raise SourceError(result.failure.message)
         states = result.new_states

@@ -26,9 +26,13 @@ DEFAULT_MAX_GROUPS = 10
 DEFAULT_BASELINE_SHIFT = timedelta(days=7)
 DEFAULT_BUDGET_THRESHOLDS = (50, 80, 100)
 DEFAULT_MIN_ELAPSED_FRACTION = 0.2
+DEFAULT_SENSITIVITY = 3.0  # anomaly rules: how many robust deviations above the median
+DEFAULT_ANOMALY_WEEKS = 5  # the same hour of the week, this many weeks back
+NOVELTY_LOOKBACK = timedelta(days=30)  # a value unseen this long is new again
 
 T = TypeVar("T")
 Op = Literal[">", ">=", "<", "<="]
+Severity = Literal["critical", "warning"]
 Every = timedelta | str  # an interval, or a cron expression read in the rule's zone
 
 
@@ -43,6 +47,8 @@ class Metric(StrEnum):
     ERROR_RATE = "error_rate"
     COST_PER_IMAGE = "cost_per_image"
     CHANGE = "change"
+    ANOMALY = "anomaly"  # against the same hour of the week in past weeks (rules/anomaly.py)
+    NEW_VALUE = "new_value"  # spend on a value of `by` unseen for 30 days (rules/novelty.py)
 
 
 class Period(StrEnum):
@@ -77,6 +83,32 @@ class Baseline:
             raise ValueError("the baseline shift must be positive")
 
 
+# What an anomaly rule may watch, and its minimum volume by default: dollars spent, images,
+# errors, and for cost per image the images it is taken over (quiet hours do not fire).
+ANOMALY_MIN_VOLUME = {
+    Metric.COST: 5.0,
+    Metric.IMAGES: 20.0,
+    Metric.ERRORS: 5.0,
+    Metric.COST_PER_IMAGE: 20.0,
+}
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """`cost anomaly per 1h`: the window against the same window of the week in past weeks
+    (the rule's threshold is the sensitivity: robust deviations above the median)."""
+
+    metric: Metric = Metric.COST
+    min_volume: float = ANOMALY_MIN_VOLUME[Metric.COST]
+    weeks: int = DEFAULT_ANOMALY_WEEKS
+
+    def __post_init__(self) -> None:
+        if self.metric not in ANOMALY_MIN_VOLUME:
+            raise ValueError("anomaly rules watch cost, images, errors or cost-per-image")
+        if self.min_volume < 0 or not 3 <= self.weeks <= 12:
+            raise ValueError("an anomaly needs a minimum volume ≥ 0 and 3 to 12 weeks of history")
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -98,6 +130,9 @@ class Rule:
     baseline: Baseline | None = None
     tz: str = "UTC"
     created_by: str | None = None
+    anomaly: Anomaly | None = None
+    severity: Severity = "warning"  # critical: posts in quiet hours, holds back warnings
+    inhibits: tuple[str, ...] = ()  # rules whose alerts this rule's alerts hold back
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -112,18 +147,58 @@ class Rule:
             raise ValueError("the recovery ratio must be in (0, 1]")
         if self.threshold < 0:
             raise ValueError("a threshold cannot be negative")
+        if self.by is not None and P.param(self.by).role is not P.Role.FILTER:
+            raise ValueError(f"cannot group a rule by {self.by}")
+        self._check_kind()
+        if self.severity not in ("critical", "warning"):
+            raise ValueError("severity is critical or warning")
+        if self.name in self.inhibits:
+            raise ValueError("a rule cannot hold back its own alerts")
+        object.__setattr__(self, "inhibits", tuple(sorted(set(self.inhibits))))
+        check_tz(self.tz)
+
+    def _check_kind(self) -> None:
+        """Change, anomaly and new-value rules: what each needs besides a threshold."""
         if (self.kind is Metric.CHANGE) != (self.baseline is not None):
             raise ValueError("change rules, and only they, need a baseline")
         if self.kind is Metric.CHANGE and self.below:
             raise ValueError("a change rule says rise or fall, with `>` or `>=`")
-        if self.by is not None and P.param(self.by).role is not P.Role.FILTER:
-            raise ValueError(f"cannot group a rule by {self.by}")
-        check_tz(self.tz)
+        if (self.kind is Metric.ANOMALY) != (self.anomaly is not None):
+            raise ValueError("anomaly rules, and only they, need an anomaly baseline")
+        if self.kind is Metric.NEW_VALUE and (self.by is None or self.below):
+            raise ValueError("a new-value rule names the dimension it watches")
 
     @property
     def metric(self) -> Metric:
-        """The summary figure measured: the rule's kind, or what a change rule compares."""
-        return self.baseline.metric if self.baseline is not None else self.kind
+        """The summary figure measured: the rule's kind, or what a change or anomaly rule
+        compares (a new-value rule measures spend)."""
+        if self.baseline is not None:
+            return self.baseline.metric
+        if self.anomaly is not None:
+            return self.anomaly.metric
+        return Metric.COST if self.kind is Metric.NEW_VALUE else self.kind
+
+    @property
+    def unit(self) -> Metric:
+        """The metric whose unit a finding's value is in: a change rule's is a percentage."""
+        return self.kind if self.kind is Metric.CHANGE else self.metric
+
+    @property
+    def lookback(self) -> timedelta:
+        """How much history before its window an evaluation reads: the baseline's shift,
+        the anomaly's weeks, or the new-value rule's 30 days (and a day to align them)."""
+        if self.baseline is not None:
+            return self.baseline.shift
+        if self.anomaly is not None:
+            return timedelta(weeks=self.anomaly.weeks) + timedelta(hours=2)
+        if self.kind is Metric.NEW_VALUE:
+            return NOVELTY_LOOKBACK + timedelta(days=1)
+        return timedelta(0)
+
+    @property
+    def one_shot(self) -> bool:
+        """A new-value alert says its news once: it is never resolved in the channel."""
+        return self.kind is Metric.NEW_VALUE
 
     @property
     def below(self) -> bool:
@@ -132,7 +207,7 @@ class Rule:
     def keeps_instances(self, edited: Rule) -> bool:
         """Whether `edited`'s alert instances mean what this rule's do, so an edit may keep
         their states: a new threshold or `for` does; new groups, filters or channel do not."""
-        same = ("kind", "by", "query", "channel", "baseline")
+        same = ("kind", "by", "query", "channel", "baseline", "anomaly")
         return self.below == edited.below and all(
             getattr(self, name) == getattr(edited, name) for name in same
         )
@@ -161,11 +236,12 @@ class Rule:
         out = _plain(self)
         out["query"] = query_to_dict(self.query)
         out["baseline"] = None if self.baseline is None else _plain(self.baseline)
+        out["anomaly"] = None if self.anomaly is None else _plain(self.anomaly)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rule:
-        base = data.get("baseline")
+        base, odd = data.get("baseline"), data.get("anomaly")
         return _build(
             cls,
             data,
@@ -174,6 +250,8 @@ class Rule:
             baseline=None
             if base is None
             else _build(Baseline, base, metric=Metric(base["metric"])),
+            anomaly=None if odd is None else _build(Anomaly, odd, metric=Metric(odd["metric"])),
+            inhibits=tuple(data.get("inhibits") or ()),
         )
 
 

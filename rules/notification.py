@@ -15,10 +15,12 @@ from enum import StrEnum
 
 from revenium.figures import Summary
 from revenium.query import Query, Value, Window
+from rules.anomaly import Band
 from rules.budgets import BudgetEvent, budget_query
 from rules.model import Budget
 from rules.state import Cause
 from rules.thresholds import Group
+from rules.why import Change
 
 
 class NoteKind(StrEnum):
@@ -27,6 +29,7 @@ class NoteKind(StrEnum):
     REMINDER = "reminder"
     SILENCE_ENDED = "silence_ended"
     MORE = "more"  # instances past the rule's max_groups, folded into one "and N more"
+    HELD = "held"  # an alert held back by another (inhibition), said in that one's thread
     BUDGET_THRESHOLD = "budget_threshold"
     BUDGET_FORECAST = "budget_forecast"
     SOURCE_FAILING = "source_failing"
@@ -76,6 +79,9 @@ class Notification:
     resolution: Resolution | None = None  # resolves: why
     detail: str = ""  # who set a silence that ended; the source's error
     more: tuple[tuple[Group, float | None], ...] = ()  # folded instances and their values
+    band: Band | None = None  # anomaly alerts: what past weeks call normal
+    change: Change | None = None  # fired alerts: what moved vs the window before (rules/why.py)
+    parent: str | None = None  # held-back notes: the key of the alert that holds them back
 
     @property
     def dedup(self) -> tuple[str, Group, str, str]:
@@ -88,10 +94,17 @@ class Notification:
     @property
     def thread_key(self) -> str | None:
         """The key of the message this one edits or replies to (resolves, reminders...)."""
+        if self.parent is not None:
+            return self.parent
         first = _THREADS.get(self.kind)
         if first is None or self.fired_at is None:
             return None
         return json.dumps([self.subject, self.group, first.value, slot_of(self.fired_at)])
+
+
+def fired_key(rule: str, group: Group, fired_at: datetime) -> str:
+    """The outbox key of an alert's first message: what its resolve edits, its thread."""
+    return json.dumps([rule, group, NoteKind.FIRED.value, slot_of(fired_at)])
 
 
 _THREADS = {

@@ -49,7 +49,12 @@ def backtest_messages(
     # An evaluation asks a few windows, never again once it is past: keep the last few.
     cache = SourceCache(archive.history(plan(rule, start, end)), keep=KEPT_ANSWERS)
     return backtest(
-        rule, cache.fetch(rule.by), start, end, contributors=cache.contributors(rule.by)
+        rule,
+        cache.fetch(rule.by),
+        start,
+        end,
+        contributors=cache.contributors(rule.by),
+        changes=cache.changes(rule),
     )
 
 
@@ -151,6 +156,7 @@ def preview(
         return [], None
     worst = ranked[0]
     query = rule.group_query(now, worst.group)
+    changes = cache.changes(rule)
     note = Notification(
         kind=NoteKind.FIRED,
         subject=rule.name,
@@ -167,6 +173,8 @@ def preview(
         fired_at=now,
         peak=worst.value,
         contributors=tuple(cache.contributors(rule.by)(query)),
+        band=worst.band,
+        change=None if changes is None else changes(query),
     )
     return ranked, note
 

@@ -76,6 +76,7 @@ class InstanceState:
     notified: bool = False  # the incident has a message in the channel (not muted or folded)
     error: str | None = None
     error_since: datetime | None = None
+    held_by: str | None = None  # held back by the alert of this key: listed in its thread
 
     @property
     def status(self) -> State:
@@ -186,6 +187,7 @@ def _quiet(state: InstanceState, to: State, now: datetime) -> InstanceState:
         fired_at=None,
         last_notified_at=None,
         notified=False,
+        held_by=None,
     )
 
 

@@ -2,17 +2,22 @@
 
 `evaluate` reads figures only through the injected `fetch`; zero traffic is data
 (a cost of 0), while a ratio with no denominator, or too few requests, is "no data".
+Change, anomaly and new-value rules read more windows through the same `fetch`: the
+shifted window, the same window in past weeks (rules/anomaly.py), the 30 days before
+(rules/novelty.py).
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from revenium.figures import Summary, summarize
 from revenium.query import Query, Value, Window
+from rules import novelty
+from rules.anomaly import Band, band, past_weeks
 from rules.model import Metric, Rule
 
 Group = Value | None  # the value of the rule's `by` dimension; None for an ungrouped rule
@@ -35,6 +40,7 @@ class Finding:
     window: Window
     baseline: Summary | None = None  # change rules: the shifted window's figures
     reason: str = ""  # why there is no data, in words
+    band: Band | None = None  # anomaly rules: what past weeks call normal
 
 
 def evaluate(rule: Rule, fetch: Fetch, now: datetime, known: Iterable[Group] = ()) -> list[Finding]:
@@ -45,8 +51,12 @@ def evaluate(rule: Rule, fetch: Fetch, now: datetime, known: Iterable[Group] = (
     # An ungrouped rule always has its one instance; a grouped one keeps those it knows.
     for group in (None,) if rule.by is None else tuple(known):
         rows.setdefault(group, EMPTY)
+    if rule.anomaly is not None:
+        return _anomalies(rule, fetch, query, shifted, rows)
+    if rule.kind is Metric.NEW_VALUE:
+        return _novelties(fetch, query, shifted, rows)
     baseline: dict[Group, Summary] = {}
-    if shifted:
+    if rule.baseline is not None:
         baseline = _rows(fetch(query.with_window(shifted[0])))
     return [
         judge(rule, group, summary, window, baseline.get(group, EMPTY) if baseline else None)
@@ -55,13 +65,18 @@ def evaluate(rule: Rule, fetch: Fetch, now: datetime, known: Iterable[Group] = (
 
 
 def windows(rule: Rule, now: datetime) -> tuple[Window, ...]:
-    """The windows an evaluation at `now` reads: the rule's own, then (change rules) the
-    same span shifted back. Backtests bucket history on the grid these fall on."""
+    """The windows an evaluation at `now` reads: the rule's own, then those it compares
+    with — a change rule's span shifted back, an anomaly rule's past weeks, a new-value
+    rule's 30 days before. Backtests bucket history on the grid these fall on."""
     window = rule.window_at(now)
-    if rule.baseline is None:
-        return (window,)
-    shift = rule.baseline.shift
-    return window, Window(window.start - shift, window.end - shift, window.tz)
+    if rule.baseline is not None:
+        shift = rule.baseline.shift
+        return window, Window(window.start - shift, window.end - shift, window.tz)
+    if rule.anomaly is not None:
+        return window, *past_weeks(window, rule.anomaly.weeks)
+    if rule.kind is Metric.NEW_VALUE:
+        return window, *novelty.lookback(window)
+    return (window,)
 
 
 def judge(
@@ -123,6 +138,84 @@ def _change(rule: Rule, current: float, baseline: Summary) -> tuple[float | None
         return None, reason or f"too little to compare with ({baseline.requests} requests before)"
     delta = (current - before) / before * 100
     return (delta if rule.baseline.direction == "rise" else -delta), ""
+
+
+def _anomalies(
+    rule: Rule, fetch: Fetch, query: Query, weeks_ago: Sequence[Window], rows: dict[Group, Summary]
+) -> list[Finding]:
+    """Each group against its own past weeks at the same time of the week."""
+    assert rule.anomaly is not None and query.window is not None
+    window = query.window
+    weeks = [_rows(fetch(query.with_window(w))) for w in weeks_ago]
+    out = []
+    for group, summary in rows.items():
+        past = [week[group] for week in weeks if group in week and week[group].requests]
+        samples = [v for v in (measure(rule, s)[0] for s in past) if v is not None]
+        out.append(_unusual(rule, group, summary, window, band(samples, rule.threshold)))
+    return out
+
+
+def _unusual(
+    rule: Rule, group: Group, summary: Summary, window: Window, found: Band | None
+) -> Finding:
+    """Above the band with volume enough: breaching; back under its recovery line, or too
+    little volume to call unusual (quiet hours): recovered."""
+    assert rule.anomaly is not None
+    value, reason = measure(rule, summary)
+    finding = Finding(
+        group=group,
+        value=value,
+        threshold=found.high if found is not None else 0.0,
+        recovery_threshold=found.recovery(rule.recovery_ratio) if found is not None else 0.0,
+        breaching=False,
+        recovered=summary.requests == 0,
+        no_data=True,
+        samples=summary.requests,
+        summary=summary,
+        window=window,
+        reason=reason or "fewer than 3 past weeks with traffic at this time of the week",
+        band=found,
+    )
+    if value is None or found is None:
+        return finding
+    volume = {Metric.COST: summary.cost, Metric.ERRORS: summary.errors}.get(
+        rule.metric, summary.images
+    )
+    quiet = volume < rule.anomaly.min_volume
+    return replace(
+        finding,
+        breaching=not quiet and value > found.high,
+        recovered=quiet or value < finding.recovery_threshold,
+        no_data=False,
+        reason="",
+    )
+
+
+def _novelties(
+    fetch: Fetch, query: Query, lookback: Sequence[Window], rows: dict[Group, Summary]
+) -> list[Finding]:
+    """Spend on a value with no request in the 30 days before the window: new."""
+    assert query.window is not None
+    window = query.window
+    seen = {g for piece in lookback for g, s in fetch(query.with_window(piece)) if s.requests}
+    out = []
+    for group, summary in rows.items():
+        new = group is not None and group not in seen and summary.cost > 0
+        out.append(
+            Finding(
+                group=group,
+                value=summary.cost,
+                threshold=0.0,
+                recovery_threshold=0.0,
+                breaching=new,
+                recovered=not new,
+                no_data=False,
+                samples=summary.requests,
+                summary=summary,
+                window=window,
+            )
+        )
+    return out
 
 
 def breaches(rule: Rule, value: float) -> bool:

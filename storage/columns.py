@@ -1,24 +1,27 @@
-"""The mirror's columns: one per record field a filter reads, derived from the parameter table.
+"""The mirror's columns: one per record field; those filters read come from the parameter table.
 
-Also the one conversion from an API record to a row, so every reader of the
-mirror sees values typed the way `revenium.figures` and the filters read them.
+Also the one conversion from an API record to a row and back (`row`, `json_row`,
+`record_of`), so every reader of the mirror sees values typed the way
+`revenium.figures` and the filters read them. No record body is kept beside the row.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 import msgspec
 import orjson
 
 from revenium import params as P
-from revenium.records import Record, field, parse_time
+from revenium.records import Record, field, format_time, parse_time
 
 TIME = "t"  # requestTime as integer microseconds since the epoch, UTC: exact, sortable
 IS_ERROR = "is_error"  # 1 where errorReason is non-empty (figures.py's definition of an error)
+SEEN = "seen"  # which read of the mirror last wrote the row (storage/mirror.py: sweep)
 KEY_SUFFIX = "_lc"  # lower-cased copy of an enum column, for case-insensitive matching
 
 _SQL_TYPES = {
@@ -71,8 +74,51 @@ def _columns() -> tuple[Column, ...]:
     return tuple(by_path.values())
 
 
-COLUMNS: tuple[Column, ...] = _columns()
-BY_PATH: dict[str, Column] = {c.path: c for c in COLUMNS}
+COLUMNS: tuple[Column, ...] = _columns()  # what filters read (m001 created them)
+# The other fields a reply, `list`, `show` or `export` may show: with them, a row is the record.
+EXTRAS: tuple[Column, ...] = tuple(
+    Column(path.replace(".", "_"), path, P.Kind.STRING)
+    for path in (
+        "label",
+        "resourceType",
+        "operationType",
+        "responseTime",
+        "costType",
+        "organization.id",
+        "product.label",
+        "billingUnit",
+    )
+)
+# Fields that vary from request to request; the others describe what was asked and by whom
+# (model, options, agent, organisation...), repeat across many records and are kept once
+# per distinct combination in `mirror_dims`: a row binds 17 values instead of 44.
+OWN = frozenset(
+    {
+        "requestDuration",
+        "totalCost",
+        "transactionId",
+        "traceId",
+        "traceType",
+        "environment",
+        "billingSkipped",
+        "requestedImageCount",
+        "actualImageCount",
+        "revisedPromptProvided",
+        "responseTime",
+        "errorReason",
+    }
+)
+# Stored order: a row's own fields (errorReason last), then the described ones, those inside
+# the record's objects last: json_row makes a row by slicing the typed struct.
+STORED: tuple[Column, ...] = tuple(
+    sorted(
+        COLUMNS + EXTRAS,
+        key=lambda c: (c.path not in OWN, "." in c.path, c.path == "errorReason"),
+    )
+)
+OWN_COLUMNS: tuple[Column, ...] = tuple(c for c in STORED if c.path in OWN)
+DESCRIBED: tuple[Column, ...] = tuple(c for c in STORED if c.path not in OWN)
+BY_PATH: dict[str, Column] = {c.path: c for c in STORED}
 KEYS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.key is not None)
 
 # The fields figures.py reads (record keys, as figures.py spells them).
@@ -83,15 +129,11 @@ DURATION = BY_PATH["requestDuration"].name
 ERROR_REASON = BY_PATH["errorReason"].name
 REQUEST_TIME = "requestTime"
 
-# Column order of a row as `row()` returns it; `records` is created with it.
-ROW_NAMES: tuple[str, ...] = (
-    "team",
-    TIME,
-    "id",
-    *(c.name for c in COLUMNS),
-    *(c.key for c in KEYS if c.key is not None),
-    IS_ERROR,
-)
+DIM = "dim"  # a row's key into mirror_dims
+# A row as `row()` returns it: (team, t, id, the DESCRIBED values as one tuple, *own, is_error);
+# `record_rows` holds it with the tuple replaced by its DIM. `records` is the view of both.
+ROW_NAMES: tuple[str, ...] = ("team", TIME, "id", DIM, *(c.name for c in OWN_COLUMNS), IS_ERROR)
+VIEW_NAMES: tuple[str, ...] = ("team", TIME, "id", *(c.name for c in STORED), IS_ERROR)
 
 
 def column(param_name: str) -> Column:
@@ -109,33 +151,38 @@ def micros(when: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def moment(at: int) -> datetime:
+    """The instant of integer microseconds since the epoch (micros' inverse)."""
+    return _EPOCH + timedelta(microseconds=at)
+
+
 def row(team: str, record: Record) -> tuple[Any, ...]:
     """The `records` row for one API record (ROW_NAMES order)."""
-    values = _plain_values(list(map(record.get, _FIRST)))
-    if values is None:
-        values = _values(record)
+    if not isinstance(record, dict):
+        raise ValueError(f"a record that is not a JSON object: {str(record)[:120]}")
     error = record.get("errorReason")
-    return _row(team, record.get("id"), record.get(REQUEST_TIME), values, error, source=record)
+    when = record.get(REQUEST_TIME)
+    return _row(team, record.get("id"), when, _values(record), error, source=record)
 
 
-def json_row(team: str, text: str) -> tuple[Any, ...]:
-    """`row(team, orjson.loads(text))` without building the dict: the hot path of a sync."""
+def json_row(team: str, text: str | bytes) -> tuple[Any, ...]:
+    """`row(team, orjson.loads(text))`, decoded straight to typed fields: a sync's hot path.
+
+    The typed struct holds STORED's fields in STORED's order (the record's objects last),
+    so a row is two slices of it and a few attributes."""
     try:
-        top = msgspec.structs.astuple(_TOP.decode(text))
-    except msgspec.ValidationError:
-        raise ValueError(f"a record that is not a JSON object: {text[:120]}") from None
-    values = _plain_values([top[i] for i in _FIRST_AT])
-    if values is None:  # a field of an unexpected type: let the general path convert it
+        top = msgspec.structs.astuple(_TYPED.decode(text))
+    except msgspec.ValidationError:  # a field of another type: the general path converts it
         return row(team, orjson.loads(text))
-    return _row(team, top[_ID_AT], top[_TIME_AT], values, top[_ERROR_AT], source=text)
-
-
-def _plain_values(values: list[Any]) -> list[Any] | None:
-    """First-level values with nested steps taken, if all are stored as they are; else None."""
-    for i, second in _NESTED:
-        value = values[i]
-        values[i] = value.get(second) if type(value) is dict else None
-    return values if _plain(tuple(map(type, values))) else None
+    except msgspec.DecodeError:
+        raise ValueError(f"a record that is not JSON: {str(text)[:120]}") from None
+    record_id, when = top[0], top[1]
+    if not isinstance(record_id, str) or not record_id or when is None:
+        raise ValueError(f"record without an id or a requestTime: {str(text)[:120]}")
+    nested = [None if (inner := top[i]) is None else getattr(inner, name) for i, name in _NESTED]
+    described = (*top[_OWN_END:_FLAT_END], *nested)
+    at = (when - _EPOCH) // _MICRO
+    return (team, at, record_id, described, *top[2:_OWN_END], 1 if top[_OWN_END - 1] else 0)
 
 
 def _row(
@@ -147,8 +194,23 @@ def _row(
         at = _time_micros(when)
     except ValueError:
         raise ValueError(f"record {record_id}: unreadable requestTime {when!r}") from None
-    keys = [values[i].lower() if type(values[i]) is str else None for i in _KEY_AT]
-    return (team, at, record_id, *values, *keys, int(bool(error)))
+    own, described = values[: len(OWN_COLUMNS)], tuple(values[len(OWN_COLUMNS) :])
+    return (team, at, record_id, described, *own, int(bool(error)))
+
+
+def record_of(at: int, record_id: str, values: Sequence[Any]) -> Record:
+    """The API record a row holds (`values` in STORED order): what `list` and `export` show."""
+    out: Record = {"id": record_id, REQUEST_TIME: format_time(moment(at))}
+    for (first, second, kind), stored in zip(_PLAN, values, strict=True):
+        value = bool(stored) if kind == _BOOL and stored is not None else stored
+        if second is None:
+            out[first] = value
+        elif value is not None:
+            inner = out.get(first)
+            out[first] = {**(inner or {}), second: value}
+        else:
+            out.setdefault(first, None)
+    return out
 
 
 def _time_micros(text: str) -> int:
@@ -195,7 +257,7 @@ _TEXT, _BOOL, _NUMBER = 0, 1, 2
 def _plan() -> tuple[tuple[str, str | None, int], ...]:
     codes = {P.Kind.STRING: _TEXT, P.Kind.ENUM: _TEXT, P.Kind.BOOL: _BOOL}
     out = []
-    for c in COLUMNS:
+    for c in STORED:
         steps = c.path.split(".")
         assert len(steps) <= 2, c.path  # records nest one level (organization.label)
         out.append((steps[0], steps[1] if len(steps) == 2 else None, codes.get(c.kind, _NUMBER)))
@@ -203,34 +265,33 @@ def _plan() -> tuple[tuple[str, str | None, int], ...]:
 
 
 _PLAN = _plan()
-_KEY_AT = tuple(i for i, c in enumerate(COLUMNS) if c.key is not None)
-_FIRST = tuple(first for first, _, _ in _PLAN)
-_NESTED = tuple((i, second) for i, (_, second, _) in enumerate(_PLAN) if second is not None)
-_NONE = type(None)
-# The record's first-level fields a row needs, decoded without the rest (json_row).
-_TOP_FIELDS = tuple(dict.fromkeys((*_FIRST, "id", REQUEST_TIME, "errorReason")))
-_TOP = msgspec.json.Decoder(msgspec.defstruct("_Top", [(f, Any, None) for f in _TOP_FIELDS]))
-_FIRST_AT = tuple(_TOP_FIELDS.index(f) for f in _FIRST)
-_ID_AT, _TIME_AT, _ERROR_AT = (_TOP_FIELDS.index(f) for f in ("id", REQUEST_TIME, "errorReason"))
-_ALLOWED = {_TEXT: (str, _NONE), _BOOL: (bool, _NONE), _NUMBER: (int, float, _NONE)}
 
 
-def _plain(signature: tuple[type, ...]) -> bool:
-    """Whether values of these types are stored as they are (booleans bind as 0/1)."""
-    known = _SIGNATURES.get(signature)
-    if known is None:
-        kinds = (kind for _, _, kind in _PLAN)
-        known = all(t in _ALLOWED[k] for t, k in zip(signature, kinds, strict=True))
-        if len(_SIGNATURES) < 4096:  # a few dozen in practice: which nullable fields are null
-            _SIGNATURES[signature] = known
-    return known
+def _typed_struct() -> type[msgspec.Struct]:
+    """The record's fields as the API types them, in row order (see json_row); a record that
+    does not fit them takes the general path, `row`."""
+    kinds: dict[int, Any] = {_TEXT: str | None, _BOOL: bool | None, _NUMBER: int | float | None}
+    fields: dict[str, Any] = {"id": Any, REQUEST_TIME: Annotated[datetime, msgspec.Meta(tz=True)]}
+    nested: dict[str, list[tuple[str, Any, None]]] = {}
+    for first, second, kind in _PLAN:
+        if second is None:
+            fields[first] = kinds[kind]
+        else:
+            nested.setdefault(first, []).append((second, kinds[kind], None))
+    for first, inner in nested.items():
+        fields[first] = msgspec.defstruct(f"_{first}", inner) | None
+    return msgspec.defstruct("_Typed", [(name, kind, None) for name, kind in fields.items()])
 
 
-_SIGNATURES: dict[tuple[type, ...], bool] = {}
-
-
-def to_json(record: Record) -> str:
-    return orjson.dumps(record).decode()
+_TYPED = msgspec.json.Decoder(_typed_struct())
+_ORDER: tuple[str, ...] = _TYPED.type.__struct_fields__
+_OWN_END = 2 + len(OWN_COLUMNS)
+_FLAT_END = 2 + sum(1 for _, second, _ in _PLAN if second is None)
+_NESTED = tuple((_ORDER.index(first), second) for first, second, _ in _PLAN if second is not None)
+_MICRO = timedelta(microseconds=1)
+assert [f for f, second, _ in _PLAN if second is None] == list(_ORDER[2:_FLAT_END])
+assert _ORDER[_OWN_END - 1] == "errorReason"
+assert all("." not in c.path for c in OWN_COLUMNS)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

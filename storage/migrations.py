@@ -140,3 +140,55 @@ def m004_packed_bodies(db: Database) -> None:
         "CREATE TABLE mirror_dicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL,"
         " created_at INTEGER NOT NULL)"
     )
+
+
+@MIGRATIONS()
+def m005_rows_are_records(db: Database) -> None:
+    """Rows hold every field of their record; bodies, their dictionaries and the id key go.
+
+    A sync writes one row per record and nothing else (a third of its cost was the body
+    and the random inserts into the id key). What describes a request (model, options,
+    agent, organisation...) repeats across records: it is kept once per combination in
+    `mirror_dims`, and a row of `record_rows` holds its key and the fields of its own.
+    `records` is the view of both, with the columns every reader of the mirror knew.
+    Each read stamps the rows it wrote (`seen`) and then deletes the rows of its span it
+    did not see: that is how a record that moved or vanished at the API leaves the mirror,
+    with no index by id. The mirror is a cache of the API: it is emptied here and the next
+    answer reads it afresh.
+    """
+    for table in ("records_json", "mirror_dicts", "records"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    own = ",\n".join(f"  {c.name} {c.sql_type}" for c in C.OWN_COLUMNS)
+    db.execute(f"""
+        CREATE TABLE record_rows (
+          team TEXT NOT NULL,
+          {C.TIME} INTEGER NOT NULL,
+          id TEXT NOT NULL,
+          {C.DIM} INTEGER NOT NULL,
+          {own},
+          {C.IS_ERROR} INTEGER NOT NULL,
+          {C.SEEN} INTEGER NOT NULL,
+          PRIMARY KEY (team, {C.TIME}, id)
+        ) WITHOUT ROWID""")
+    described = ", ".join(f"{c.name} {c.sql_type}" for c in C.DESCRIBED)
+    db.execute(f"CREATE TABLE mirror_dims ({C.DIM} INTEGER PRIMARY KEY, {described})")
+    shown = [f"r.{c.name}" if c.path in C.OWN else f"d.{c.name}" for c in C.STORED]
+    # Enum filters compare lower-cased twins, computed as rows are read.
+    keys = [f"lower({c.name}) AS {c.key}" for c in C.KEYS]
+    db.execute(f"""
+        CREATE VIEW records AS SELECT r.team, r.{C.TIME}, r.id, {", ".join(shown)},
+          r.{C.IS_ERROR}, r.{C.SEEN}, {", ".join(keys)}
+        FROM record_rows r JOIN mirror_dims d ON d.{C.DIM} = r.{C.DIM}""")
+    for table in ("mirror_rollups", "mirror_dirty", "mirror_coverage", "mirror_sync"):
+        db.execute(f"DELETE FROM {table}")
+    db.execute("CREATE TABLE mirror_reads (team TEXT PRIMARY KEY, reads INTEGER NOT NULL)")
+
+
+@MIGRATIONS()
+def m006_quiet_hours(db: Database) -> None:
+    """Quiet hours per channel (rules/quiet.py); messages they hold wait in the outbox as
+    `deferred` rows, and end as sent or `summarized`."""
+    db.execute(
+        "CREATE TABLE alert_quiet (channel TEXT PRIMARY KEY, spec TEXT NOT NULL,"
+        " created_by TEXT, created_at INTEGER NOT NULL)"
+    )

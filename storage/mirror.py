@@ -1,18 +1,19 @@
 """The local metrics mirror: API records kept in SQLite, answering queries without the API.
 
-Writes: `upsert` by id in bounded batches (or `prepare` on any thread, then `write`),
-`set_coverage` after a complete read, `retain` to forget old rows. Reads: `summary`,
-`grouped`, `series`, `records`, `get`: inside a covered window, each equals
-`revenium.figures` over what the API returns for the query. One Mirror per thread (db.py).
+Writes: each read of the API takes a number (`begin_read`), `write`s the rows it got
+(insert or replace by time and id) and `sweep`s each span it read completely, which
+deletes that span's rows it did not see (moved or gone at the API); `set_coverage` after
+a complete read, `retain` to forget old rows. Reads: `summary`, `grouped`, `series`,
+`records`, `hour_counts`: inside a covered window, each equals `revenium.figures` over
+what the API returns for the query. One Mirror per thread (db.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import sqlite3
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -25,7 +26,6 @@ from revenium.clock import Clock, SystemClock
 from revenium.figures import Summary
 from revenium.query import Query, Window
 from revenium.records import Record
-from storage import bodies as B
 from storage import columns as C
 from storage import coverage
 from storage import rollups as R
@@ -34,18 +34,18 @@ from storage.aggregate import aggregate
 from storage.partials import Partial
 from storage.txn import read_txn, write_txn
 
-OVERLAP = timedelta(minutes=10)  # re-read before the watermark: rows can arrive late
+OVERLAP = timedelta(minutes=10)  # an incremental read starts this far before the watermark
 Order = tuple[tuple[str, Literal["asc", "desc"]], ...]
-Prepared = dict[str, tuple[tuple[Any, ...], str | bytes, int]]  # id -> (row, body, dict)
+Row = tuple[Any, ...]  # as storage/columns.py:row makes it
 _DEFAULT_ORDER: Order = ((C.REQUEST_TIME, "desc"),)
-_INSERT = (
-    f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({', '.join('?' * len(C.ROW_NAMES))})"
-)
+_NAMES = ", ".join(C.ROW_NAMES)
+_MARKS = ", ".join("?" * len(C.ROW_NAMES))
+_SHOWN = ", ".join(f"r.{c.name}" for c in C.STORED)
+_DESCRIBED = ", ".join(c.name for c in C.DESCRIBED)
+_ADD_DIM = f"INSERT INTO mirror_dims ({_DESCRIBED}) VALUES ({', '.join('?' * len(C.DESCRIBED))})"
 
-_INSERT_JSON = "INSERT INTO records_json (id, team, at, json, dict) VALUES (?, ?, ?, ?, ?)"
-
-# A load's page cache (KiB, negative) and WAL size between checkpoints (pages): random
-# inserts into the id index stay in memory, and the file is synced less often.
+# A load's page cache (KiB, negative) and WAL size between checkpoints (pages): the
+# insertion points of a load stay in memory, and the file is synced less often.
 _BULK = (("cache_size", -32_768), ("wal_autocheckpoint", 16_384))
 
 
@@ -54,73 +54,93 @@ class Mirror:
         self.db = db
         self.clock = clock or SystemClock()
         have = {c.name for c in db["records"].columns}
-        missing = [name for name in C.ROW_NAMES if name not in have]
+        missing = [name for name in C.VIEW_NAMES if name not in have]
         if missing:
             raise RuntimeError(f"the mirror lacks columns {missing}: add a migration for them")
-        B.install(db)
 
     # -- writing -----------------------------------------------------------------------------
+
+    def begin_read(self, team_id: str) -> int:
+        """A new number for the rows a read of the API writes (`write`, then `sweep`)."""
+        with write_txn(self.db):
+            self.db.conn.execute(
+                "INSERT INTO mirror_reads (team, reads) VALUES (?, 1)"
+                " ON CONFLICT (team) DO UPDATE SET reads = reads + 1",
+                (team_id,),
+            )
+            (number,) = self.db.conn.execute(
+                "SELECT reads FROM mirror_reads WHERE team = ?", (team_id,)
+            ).fetchone()
+        return int(number)
+
+    def write(self, team: str, rows: Sequence[Row], read: int) -> None:
+        """Insert rows (`prepare`), a copy of a (time, id) replacing the row held; rollups wait.
+
+        One transaction; the hours touched are marked dirty in it, and what describes each
+        row's request (its key, or the values `prepare` found no key for) is found among, or
+        added to, mirror_dims."""
+        if not rows:
+            return
+        sql = f"INSERT OR REPLACE INTO record_rows ({_NAMES}, {C.SEEN})"
+        sql += f" VALUES ({_MARKS}, {int(read)})"
+        known, added = self.dims(), {}
+        with write_txn(self.db):
+            unkeyed = {row[3] for row in rows if type(row[3]) is tuple}
+            for described in unkeyed - known.keys():
+                added[described] = self._add_dim(described)
+            if unkeyed:
+                ids = known | added
+                rows = [
+                    row if type(row[3]) is int else (*row[:3], ids[row[3]], *row[4:])
+                    for row in rows
+                ]
+            self.db.conn.executemany(sql, rows)
+            R.mark_hours(self.db, team, {row[1] // R.HOUR for row in rows})
+        if not self.db.conn.in_transaction:  # committed: later writes may use them
+            known.update(added)
+
+    def dims(self) -> dict[tuple[Any, ...], int]:
+        """What describes a request -> its key in mirror_dims (for `prepare` on any thread)."""
+        return _dims(self.db)
+
+    def _add_dim(self, described: tuple[Any, ...]) -> int:
+        cursor = self.db.conn.execute(_ADD_DIM, described)
+        return int(cursor.lastrowid or 0)
+
+    def sweep(self, team: str, start: datetime, end: datetime, read: int) -> int:
+        """Delete the rows of [start, end) that read `read` did not write (call once it read the
+        whole span): records that moved out of the span or left the API. Returns how many."""
+        sql = f"DELETE FROM record_rows WHERE team = ? AND {C.TIME} >= ? AND {C.TIME} < ?"
+        sql += f" AND {C.SEEN} <> ? RETURNING {C.TIME}"
+        with write_txn(self.db):
+            gone = [t for (t,) in self.db.conn.execute(sql, (team, *_span(start, end), read))]
+            R.mark(self.db, team, gone)
+        return len(gone)
 
     def upsert(
         self, team_id: str, records: Iterable[Record], *, batch: int = 1000, refresh: bool = True
     ) -> int:
-        """Insert or replace records by id, `batch` per transaction; returns how many were read.
+        """Write records, `batch` per transaction, as one read; returns how many were read.
 
-        Rollups of the hours touched are rebuilt at the end; a sync that upserts page by
-        page can pass refresh=False and call `refresh()` once (reads stay exact meanwhile).
-        """
-        count = 0
+        Rollups of the hours touched are rebuilt at the end unless refresh=False (call
+        `refresh()` later; reads stay exact meanwhile, dirty hours are read raw)."""
+        count, read = 0, self.begin_read(team_id)
         stream = iter(records)
-        packer = B.current(self.db)
         while chunk := list(islice(stream, batch)):
-            self.write(team_id, prepare(team_id, chunk, packer))
+            self.write(team_id, prepare(team_id, chunk), read)
             count += len(chunk)
         if refresh:
             R.refresh(self.db, team_id)
         return count
 
-    def write(self, team: str, rows: Prepared) -> None:
-        """Insert or replace prepared rows (see `prepare`) in one transaction; rollups wait."""
-        if not rows:
-            return
-        table = [row for row, _, _ in rows.values()]
-        texts = [(key, team, row[1], body, d) for key, (row, body, d) in rows.items()]
-        with write_txn(self.db):
-            old = [] if self._insert_new(table, texts) else self._replace(team, table, texts)
-            R.mark(self.db, team, [*old, *(row[1] for row in table)])
-
-    def _insert_new(self, rows: list[tuple[Any, ...]], texts: list[tuple[Any, ...]]) -> bool:
-        """Insert rows none of whose ids the team has yet (a cold load); False if one existed."""
-        conn = self.db.conn
-        conn.execute("SAVEPOINT mirror_new")
-        try:
-            conn.executemany(_INSERT_JSON, texts)  # its key (id, team) refuses a known id
-            conn.executemany(_INSERT, rows)
-        except sqlite3.IntegrityError:  # an id is already there: undo, and replace instead
-            conn.execute("ROLLBACK TO mirror_new")
-            conn.execute("RELEASE mirror_new")
-            return False
-        conn.execute("RELEASE mirror_new")
-        return True
-
-    def _replace(
-        self, team: str, rows: list[tuple[Any, ...]], texts: list[tuple[Any, ...]]
-    ) -> list[int]:
-        """Delete these ids' old rows, insert the new ones; returns the old rows' times."""
-        conn = self.db.conn
-        ids = json.dumps([key for key, *_ in texts])
-        old = conn.execute(
-            "SELECT at, id FROM records_json WHERE id IN (SELECT value FROM json_each(?))"
-            " AND team = ?",
-            (ids, team),
-        ).fetchall()
-        conn.executemany(
-            f"DELETE FROM records WHERE team = ? AND {C.TIME} = ? AND id = ?",
-            [(team, t, key) for t, key in old],
-        )
-        conn.executemany(_INSERT_JSON.replace("INSERT", "INSERT OR REPLACE", 1), texts)
-        conn.executemany(_INSERT, rows)
-        return [t for t, _ in old]
+    def replace(self, team_id: str, window: Window, records: Iterable[Record]) -> int:
+        """The records the API lists for `window` become the mirror's rows of it (a re-read)."""
+        read = self.begin_read(team_id)
+        rows = prepare(team_id, records)
+        self.write(team_id, rows, read)
+        self.sweep(team_id, window.start, window.end, read)
+        R.refresh(self.db, team_id)
+        return len(rows)
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:
@@ -143,12 +163,7 @@ class Mirror:
         """Delete rows older than `before` (all teams); coverage shrinks to match."""
         cut = C.micros(before)
         with write_txn(self.db):
-            self.db.conn.execute(
-                "DELETE FROM records_json WHERE (id, team) IN"
-                f" (SELECT id, team FROM records WHERE {C.TIME} < ?)",
-                (cut,),
-            )
-            deleted = self.db.conn.execute(f"DELETE FROM records WHERE {C.TIME} < ?", (cut,))
+            deleted = self.db.conn.execute(f"DELETE FROM record_rows WHERE {C.TIME} < ?", (cut,))
             self.db.conn.execute("DELETE FROM mirror_rollups WHERE hour < ?", (R.floor_hour(cut),))
             self.db.conn.execute("DELETE FROM mirror_dirty WHERE hour < ?", (R.floor_hour(cut),))
             if cut % R.HOUR:  # the hour holding `cut` lost some rows: rebuild its rollups
@@ -170,7 +185,7 @@ class Mirror:
         return coverage.covers(self.db, team_id, C.micros(window.start), C.micros(window.end))
 
     def watermark(self, team_id: str) -> datetime | None:
-        """Up to when the latest covered span is complete; re-read from it less OVERLAP."""
+        """Up to when the latest covered span is complete; read on from it less OVERLAP."""
         return _time(coverage.watermark(self.db, team_id))
 
     def synced_at(self, team_id: str) -> datetime | None:
@@ -216,71 +231,76 @@ class Mirror:
             lo, hi = C.micros(query.window.start), C.micros(query.window.end)
             clauses.append(W.span(lo, hi))
         sql, params = W.join(clauses)
-        by, by_params = _order_by(order or query.sort or _DEFAULT_ORDER)
-        text = "SELECT j.json, j.dict FROM records r"
-        text += " JOIN records_json j ON j.team = r.team AND j.id = r.id"
-        text += f" WHERE {sql} ORDER BY {by} LIMIT ? OFFSET ?"
+        text = f"SELECT r.{C.TIME}, r.id, {_SHOWN} FROM records r"
+        text += f" WHERE {sql} ORDER BY {_order_by(order or query.sort or _DEFAULT_ORDER)}"
         with read_txn(self.db):
-            rows = self.db.conn.execute(text, [*params, *by_params, limit, offset]).fetchall()
-        return [json.loads(B.unpack(self.db, body, d)) for body, d in rows]
+            rows = self.db.conn.execute(f"{text} LIMIT ? OFFSET ?", [*params, limit, offset])
+            return [C.record_of(at, key, values) for at, key, *values in rows]
 
-    def get(self, record_id: str, team_id: str | None = None) -> Record | None:
-        sql = "SELECT json, dict FROM records_json WHERE id = ?"
-        args: tuple[str, ...] = (record_id,)
-        if team_id is not None:
-            sql, args = sql + " AND team = ?", (record_id, team_id)
-        row = self.db.conn.execute(sql + " LIMIT 1", args).fetchone()
-        return None if row is None else json.loads(B.unpack(self.db, row[0], row[1]))
-
-
-def prepare(team: str, records: Iterable[Record], packer: B.Packer | None = None) -> Prepared:
-    """Records as rows and stored bodies, by id (the last copy wins); any thread may."""
-    records = list(records)
-    return _prepared([C.row(team, r) for r in records], [C.to_json(r) for r in records], packer)
+    def hour_counts(self, team_id: str, window: Window) -> list[tuple[int, int, int]]:
+        """(start, end, records) of each UTC hour of `window`, clipped to it (microseconds)."""
+        cells = self.series(team_id, Query(window=window), "hour", "UTC")
+        ends = [C.micros(s) for s, _ in cells[1:]] + [C.micros(window.end)]
+        start = C.micros(window.start)
+        return [
+            (max(start, C.micros(s)), end, summary.requests)
+            for (s, summary), end in zip(cells, ends, strict=True)
+        ]
 
 
-def prepare_json(team: str, texts: Iterable[str], packer: B.Packer | None = None) -> Prepared:
-    """`prepare` for records still in the JSON text the API sent, which is what is kept."""
-    texts = list(texts)
-    return _prepared([C.json_row(team, text) for text in texts], texts, packer)
+def prepare(team: str, records: Iterable[Record]) -> list[Row]:
+    """Records as rows; any thread may."""
+    return [C.row(team, r) for r in records]
 
 
-def _prepared(rows: list[tuple[Any, ...]], texts: list[str], packer: B.Packer | None) -> Prepared:
-    bodies, dict_id = (packer or B.Packer()).pack(texts)
-    return {row[2]: (row, body, dict_id) for row, body in zip(rows, bodies, strict=True)}
+def prepare_json(
+    team: str, texts: Iterable[str], dims: dict[tuple[Any, ...], int] | None = None
+) -> list[Row]:
+    """`prepare` for records still in the JSON text the API sent (a sync's reading threads),
+    with the keys of the `dims` (Mirror.dims) already known: less for the writer to do."""
+    rows = [C.json_row(team, text) for text in texts]
+    if dims:
+        get = dims.get
+        rows = [(*r[:3], get(r[3], r[3]), *r[4:]) for r in rows]
+    return rows
 
 
-def plain_texts(rows: Prepared) -> list[str]:
-    """The bodies of prepared rows kept as plain text (to train a dictionary on)."""
-    return [body for _, body, d in rows.values() if d == B.PLAIN and isinstance(body, str)]
-
-
-def repack(rows: Prepared, packer: B.Packer) -> Prepared:
-    """The same rows, their plain bodies compressed by `packer` (once it has learnt)."""
-    plain = [key for key, (_, body, d) in rows.items() if d == B.PLAIN and isinstance(body, str)]
-    bodies, dict_id = packer.pack([str(rows[key][1]) for key in plain])
-    packed = {key: (rows[key][0], body, dict_id) for key, body in zip(plain, bodies, strict=True)}
-    return {**rows, **packed}
-
-
-def _order_by(order: Order) -> tuple[str, list[Any]]:
-    parts, params = [], []
+def _order_by(order: Order) -> str:
+    parts = []
     for prop, direction in order:
         if direction not in ("asc", "desc"):
             raise ValueError(f"sort direction must be asc or desc, not {direction!r}")
         if prop == C.REQUEST_TIME:
             expr = f"r.{C.TIME}"
+        elif prop == "id":
+            expr = "r.id"
         elif prop in C.BY_PATH:
             expr = f"r.{C.BY_PATH[prop].name}"
         else:
-            expr = "json_extract(record_json(j.json, j.dict), ?)"
-            params.append("$." + ".".join(json.dumps(step) for step in prop.split(".")))
+            raise ValueError(f"cannot sort by {prop!r}: records have no such field")
         parts.append(f"{expr} {direction.upper()}")
     # Ties by id in the last key's direction, as the API (and the sandbox) break them.
-    return ", ".join([*parts, f"r.id {order[-1][1].upper()}"]), params
+    return ", ".join([*parts, f"r.id {order[-1][1].upper()}"])
+
+
+def _span(start: datetime, end: datetime) -> tuple[int, int]:
+    return C.micros(start), C.micros(end)
 
 
 def _time(micros: int | None) -> datetime | None:
-    if micros is None:
-        return None
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    return None if micros is None else C.moment(micros)
+
+
+def _dims(db: Database) -> dict[tuple[Any, ...], int]:
+    """What describes a request -> its key in mirror_dims, read once per connection.
+
+    A combination another process added meanwhile is not known here: it is added again
+    under a new key, which reads the same. Keys are never deleted (the table stays small)."""
+    known = _DIMS.get(db)
+    if known is None:
+        rows = db.conn.execute(f"SELECT {C.DIM}, {_DESCRIBED} FROM mirror_dims")
+        known = _DIMS[db] = {tuple(values): dim for dim, *values in rows}
+    return known
+
+
+_DIMS: weakref.WeakKeyDictionary[Database, dict[tuple[Any, ...], int]] = weakref.WeakKeyDictionary()

@@ -4,6 +4,7 @@ and the lease that lets one process at a time evaluate and post.
 Row life: pending → attempted (claimed just before the post) → sent; a failure goes to
 failed (retried at next_attempt_at) and after 24 h to given_up. An `attempted` row found
 at start-up may or may not have reached Slack: the dispatcher looks before re-sending.
+Quiet hours hold rows as `deferred`; when they end each becomes pending or `summarized`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlite_utils import Database
 
 from storage.txn import write_txn
 
-Status = Literal["pending", "attempted", "sent", "failed", "given_up"]
+Status = Literal["pending", "attempted", "sent", "failed", "given_up", "deferred", "summarized"]
 UNSETTLED = ("pending", "attempted", "failed")
+WAITING = (*UNSETTLED, "deferred")  # not in Slack yet, but will be (or folded into a summary)
+DONE = ("sent", "given_up", "summarized")
 LEASE = "scheduler"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,6 +49,7 @@ class Outgoing:
     kind: str = ""  # fired, resolved, reminder, digest... (for `rule show` and the digest)
     subject: str = ""  # rule or budget name
     at: datetime | None = None  # when it happened (default: when queued)
+    deferred: bool = False  # held by the channel's quiet hours
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def enqueue(db: Database, items: Sequence[Outgoing], now: datetime) -> int:
         db.conn.executemany(
             "INSERT OR IGNORE INTO alert_outbox (key, channel, kind, subject, payload,"
             " thread_key, status, attempts, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             [
                 (
                     o.key,
@@ -131,6 +135,7 @@ def enqueue(db: Database, items: Sequence[Outgoing], now: datetime) -> int:
                     o.subject,
                     json.dumps(o.payload),
                     o.thread_key,
+                    "deferred" if o.deferred else "pending",
                     to_us(o.at or now),
                     to_us(now),
                 )
@@ -208,6 +213,34 @@ def give_up(db: Database, row_id: int, error: str) -> None:
         )
 
 
+def deferred(db: Database) -> list[OutboxRow]:
+    """Rows held by quiet hours, in queue order."""
+    rows = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM alert_outbox WHERE status = 'deferred' ORDER BY id"
+    )
+    return [_row(r) for r in rows]
+
+
+def end_deferral(
+    db: Database, summary: Outgoing, send: Sequence[int], fold: Sequence[int], now: datetime
+) -> int:
+    """Quiet hours ended: queue `summary`, then the `send` rows after it (in their order, so
+    the summary reads first), and fold the others into it; all at once. Returns 1 if the
+    summary was new."""
+    with write_txn(db):
+        queued = enqueue(db, [summary], now)
+        db.conn.executemany(
+            "UPDATE alert_outbox SET status = 'summarized' WHERE id = ? AND status = 'deferred'",
+            [(i,) for i in fold],
+        )
+        db.conn.executemany(
+            "UPDATE alert_outbox SET status = 'pending', next_attempt_at = ?,"
+            " id = (SELECT MAX(id) + 1 FROM alert_outbox) WHERE id = ? AND status = 'deferred'",
+            [(to_us(now), i) for i in send],
+        )
+        return queued
+
+
 def deliveries(db: Database, subject: str, limit: int = 10) -> list[OutboxRow]:
     """A rule's or budget's latest messages and their status (for `rule show`), newest first."""
     rows = db.conn.execute(
@@ -232,7 +265,7 @@ def prune(db: Database, before: datetime) -> int:
     with write_txn(db):
         return int(
             db.conn.execute(
-                "DELETE FROM alert_outbox WHERE status IN ('sent', 'given_up') AND created_at < ?",
+                f"DELETE FROM alert_outbox WHERE status IN {DONE} AND created_at < ?",
                 (to_us(before),),
             ).rowcount
         )

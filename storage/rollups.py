@@ -60,8 +60,13 @@ def floor_hour(micros: int) -> int:
 
 def mark(db: Database, team: str, times: Iterable[int]) -> None:
     """Mark the hours holding these record times dirty (call inside the writing transaction)."""
-    hours = {(team, floor_hour(t)) for t in times}
-    db.conn.executemany("INSERT OR IGNORE INTO mirror_dirty (team, hour) VALUES (?, ?)", hours)
+    mark_hours(db, team, {t // HOUR for t in times})
+
+
+def mark_hours(db: Database, team: str, hours: Iterable[int]) -> None:
+    """`mark` for hours counted since the epoch (time // HOUR)."""
+    rows = [(team, hour * HOUR) for hour in hours]
+    db.conn.executemany("INSERT OR IGNORE INTO mirror_dirty (team, hour) VALUES (?, ?)", rows)
 
 
 def dirty(db: Database, team: str, start: int, end: int) -> set[int]:

@@ -131,7 +131,7 @@ class Dispatcher:
     def _parent_pending(self, row: O.OutboxRow) -> bool:
         assert row.thread_key is not None
         parent = O.get(self.db, row.thread_key)
-        return parent is not None and parent.status in O.UNSETTLED
+        return parent is not None and parent.status in O.WAITING
 
     def _deliver(self, row: O.OutboxRow) -> str | DeliveryError:
         """ "sent", "found" (it was in Slack already), or the error of this attempt."""

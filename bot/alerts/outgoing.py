@@ -15,6 +15,7 @@ from typing import Any
 from bot.render import alert as R
 from bot.render import notice as N
 from bot.render.blocks import Message
+from bot.render.held import held
 from rules.model import Budget, Rule
 from rules.notification import NoteKind, Notification
 from storage import outbox as O
@@ -84,7 +85,11 @@ def payload(note: Notification, rule: Rule | None = None, budget: Budget | None 
     return Post(_POSTED[kind](note, rule))
 
 
-_IN_THREAD = {NoteKind.REMINDER: R.reminder, NoteKind.SILENCE_ENDED: R.silence_ended}
+_IN_THREAD = {
+    NoteKind.REMINDER: R.reminder,
+    NoteKind.SILENCE_ENDED: R.silence_ended,
+    NoteKind.HELD: held,
+}
 _POSTED = {NoteKind.FIRED: R.fired, NoteKind.MORE: R.more}
 
 

@@ -1,5 +1,7 @@
 """One scheduler pass: take the lease, evaluate the due rules, budgets and digests, persist
-their states with their messages in one transaction, then drain the outbox.
+their states with their messages in one transaction, then drain the outbox. Alerts that
+others hold back become notes in their threads (bot/alerts/hold.py); quiet channels hold
+their messages until the end (bot/alerts/quiet.py).
 
 Rules run at their latest schedule slot (after downtime: once, at "now"'s slot); all
 rules of a pass share one SourceCache, so rules asking the same question ask it once.
@@ -25,8 +27,10 @@ from sqlite_utils import Database
 
 from bot.alerts.digest import build_digest, digest_extras
 from bot.alerts.dispatcher import Dispatcher, DrainReport
+from bot.alerts.hold import Evaluated, hold_back
 from bot.alerts.notifier import Notifier
 from bot.alerts.outgoing import Post, ThreadReply, fanned_out, message_row, outgoing
+from bot.alerts.quiet import end_quiet, gate
 from bot.alerts.why import evaluation_lines
 from bot.render.alert import silenced
 from bot.render.blocks import Message
@@ -35,7 +39,7 @@ from rules.budgets import budget_query, evaluate_budget, period_bounds
 from rules.cache import SourceCache
 from rules.digest import post_time
 from rules.engine import SOURCE_ERRORS, EvaluationResult, SourceHealth, run_rule, source_events
-from rules.model import DEFAULT_EVERY, Budget, Rule
+from rules.model import DEFAULT_EVERY, Budget, Rule, Severity
 from rules.notification import NoteKind, Notification, budget_notifications
 from rules.schedule import catch_up, digest_due
 from rules.silences import Silence
@@ -45,6 +49,7 @@ from storage import alerts as A
 from storage import budgets as BG
 from storage import digests as D
 from storage import outbox as O
+from storage import quiet as Q
 from storage import silences as S
 from storage.txn import write_txn
 
@@ -98,6 +103,7 @@ def run_pass(
         lambda: announce_silences(db, now, report),
         lambda: run_budgets(db, cache, now, report),
         lambda: run_digests(rt, now, report),
+        lambda: end_quiet_hours(db, now, report),
         lambda: O.prune(db, now - KEEP_DELIVERED),
         lambda: S.forget_silences(db, now - KEEP_ENDED_SILENCES),
     ]
@@ -124,29 +130,36 @@ def run_rules(
     keep_going: Callable[[], bool] = lambda: True,
 ) -> None:
     """Every due rule, evaluated then committed in one transaction with its messages; a
-    stop between rules commits those already evaluated (the rest are still due)."""
-    positions, states = A.positions(db), A.all_states(db)
+    stop between rules commits those already evaluated (the rest are still due). Alerts
+    held back by others are decided across all of them first (bot/alerts/hold.py)."""
+    positions, states, rules = A.positions(db), A.all_states(db), A.list_rules(db)
     silences: dict[str, list[Silence]] = {}
     for stored in S.silences(db):
         silences.setdefault(stored.silence.rule, []).append(stored.silence)
-    outcomes, results, failed = [], [], set()
-    for rule in A.list_rules(db):
+    runs = []
+    for rule in rules:
         if not keep_going():
             break
         slot = None if rule.paused else catch_up(positions.get(rule.name), rule.every, now, rule.tz)
         if slot is None:
             continue
-        mine = silences.get(rule.name, [])
-        result = _evaluate(rule, states.get(rule.name, {}), cache, mine, slot)
-        if result is None:
-            continue
-        results.append(result)
+        result = _evaluate(
+            rule, states.get(rule.name, {}), cache, silences.get(rule.name, []), slot
+        )
+        if result is not None:
+            runs.append(Evaluated(rule, slot, result))
+    hours = Q.list_quiet(db)
+    outcomes, failed = [], set()
+    for run in hold_back(runs, rules, states, cache):
+        rule, result = run.rule, run.result
         report.states.update(str(st.state) for st in result.new_states.values())
         if result.failure is not None:
             failed.add(rule.channel)
-        lines = evaluation_lines(rule, result, slot, mine)
+        lines = evaluation_lines(rule, result, run.slot, silences.get(rule.name, []))
         out = [outgoing(n, rule=rule) for n in result.notifications if n.channel]
-        outcomes.append(A.RuleOutcome(rule.name, slot, result.new_states, lines, out))
+        out = gate(out, rule.severity, hours, now)
+        outcomes.append(A.RuleOutcome(rule.name, run.slot, result.new_states, lines, out))
+    results = [run.result for run in runs]
     report.rules_run, report.rules_failed = len(results), sum(1 for r in results if r.failure)
     with write_txn(db):
         report.queued += A.commit_evaluation(db, outcomes, now)
@@ -170,6 +183,7 @@ def _evaluate(
             silences,
             at,
             contributors=cache.contributors(rule.by),
+            changes=cache.changes(rule),
         )
     except Exception:
         log.exception("evaluating rule %r failed", rule.name, extra={"rule": rule.name})
@@ -190,13 +204,18 @@ def _source_health(
     return O.enqueue(db, out, now)
 
 
+def end_quiet_hours(db: Database, now: datetime, report: PassReport) -> None:
+    """Channels whose quiet hours are over: one summary each, then what they held."""
+    report.queued += end_quiet(db, now)
+
+
 def announce_silences(db: Database, now: datetime, report: PassReport) -> None:
     """New silences are said in the thread of each alert of theirs that is up in a channel."""
     fresh = [s for s in S.silences(db) if not s.announced]
     if not fresh:
         return
     states, rules = A.all_states(db), {r.name: r for r in A.list_rules(db)}
-    out = []
+    out: list[tuple[Severity, O.Outgoing]] = []
     for stored in fresh:
         silence, rule = stored.silence, rules.get(stored.silence.rule)
         if rule is None or not silence.active(now):
@@ -209,18 +228,13 @@ def announce_silences(db: Database, now: datetime, report: PassReport) -> None:
             ).thread_key
             key = json.dumps(["silenced", stored.id, group])
             body = ThreadReply(silenced(silence, rule.tz))
-            out.append(
-                message_row(
-                    key,
-                    rule.channel,
-                    body,
-                    thread=thread,
-                    kind="silenced",
-                    subject=rule.name,
-                    at=now,
-                )
+            row = message_row(
+                key, rule.channel, body, thread=thread, kind="silenced", subject=rule.name, at=now
             )
-    report.queued += S.mark_announced(db, [s.id for s in fresh], out, now)
+            out.append((rule.severity, row))
+    hours = Q.list_quiet(db)
+    rows = [gated for severity, row in out for gated in gate([row], severity, hours, now)]
+    report.queued += S.mark_announced(db, [s.id for s in fresh], rows, now)
 
 
 # -- budgets and digests ---------------------------------------------------------------------
@@ -229,6 +243,7 @@ def announce_silences(db: Database, now: datetime, report: PassReport) -> None:
 def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassReport) -> None:
     """Each budget every 5 min: threshold posts latched per period, one forecast warning."""
     positions: dict[str, str] = A.get_meta(db, BUDGET_POSITIONS) or {}
+    hours = Q.list_quiet(db)
     for budget in BG.list_budgets(db):
         last = positions.get(budget.name)
         slot = catch_up(
@@ -248,7 +263,7 @@ def run_budgets(db: Database, cache: SourceCache, now: datetime, report: PassRep
         if not events:
             continue
         notes = budget_notifications(budget, events, slot)
-        out = [outgoing(n, budget=budget) for n in notes if n.channel]
+        out = gate([outgoing(n, budget=budget) for n in notes if n.channel], "warning", hours, now)
         report.queued += BG.commit_budget(
             db,
             budget.name,

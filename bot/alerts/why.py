@@ -21,6 +21,8 @@ SENT = {
     NoteKind.RESOLVED: "resolved: message updated",
     NoteKind.REMINDER: "still firing: reminder posted",
     NoteKind.SILENCE_ENDED: "silence ended, still firing: said in the thread",
+    NoteKind.HELD: "firing, held back by another alert (listed in its thread): posts once"
+    " nothing holds it back",
 }
 
 

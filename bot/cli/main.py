@@ -226,9 +226,23 @@ def _sandbox_options(f: F) -> F:
 @click.option("--port", default=DEFAULT_PORT, show_default=True)
 @click.option("--api-key", default=None, help="Key the sandbox accepts (default: printed).")
 @click.option("--team", default=None, help="Team id the sandbox serves (default: printed).")
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Hold each answer this long (± 20 %), like a real API far away.",
+)
 @_sandbox_options
 def sandbox(
-    host: str, port: int, api_key: str | None, team: str | None, seed: int, days: int, per_day: int
+    host: str,
+    port: int,
+    api_key: str | None,
+    team: str | None,
+    latency_ms: float,
+    seed: int,
+    days: int,
+    per_day: int,
 ) -> None:
     """A Revenium-compatible API on local synthetic data (no network, no key)."""
     from revenium.sandbox.server import run  # start-up cost: the sandbox loads on use
@@ -244,6 +258,7 @@ def sandbox(
         api_key=api_key or DEFAULT_KEY,
         team_id=team or DEFAULT_TEAM,
         end=SystemClock().now(),
+        latency_ms=latency_ms,
     )
 
 

@@ -1,11 +1,11 @@
 """Wiring: from Settings and a Clock to a Runtime with a live metrics source (its requests
 counted in bot/metrics.py, paced by the rate bucket every process on the database shares),
-the mirror's history for backtests, the state database and the admin check; and the
-notifier a shell command posts through."""
+the state database and the admin check; and the notifier a shell command posts through."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,15 +17,15 @@ from bot.runtime import Runtime
 from bot.slack.admins import admins_for
 from bot.slack.clients import web_client
 from bot.slack.notifier import SlackNotifier
-from revenium.client import RevClient, connect
+from revenium.client import connect
 from revenium.clock import Clock
 from revenium.query import Window
 from revenium.ratelimit import Bucket, shared_bucket
-from revenium.source import ApiSource
-from revenium.sync import SyncStats, sync_window
+from revenium.source import ApiSource, Progress
+from revenium.sync import Reader, SyncStats
 from storage.db import MEMORY, ThreadDatabases
 from storage.history import MirrorArchive
-from storage.mirrored import MirroredSource, Progress, ReadWindow, Sink
+from storage.mirrored import MirroredSource, Sink
 from storage.ratebucket import SharedBucket, bucket_path
 
 # Someone is waiting for the answer: give up on an unreachable API within seconds, not minutes.
@@ -53,7 +53,7 @@ def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None
     source = MirroredSource(
         dbs,
         settings.revenium_team_id,
-        counted_sync(client),
+        CountedReader(client),
         ApiSource(client),
         clock,
         freshness=timedelta(seconds=settings.freshness_s),
@@ -78,16 +78,14 @@ def rate_bucket(settings: Settings) -> Bucket:
     return SharedBucket(bucket_path(settings.db_path))
 
 
-def counted_sync(client: RevClient) -> ReadWindow:
-    """revenium.sync.sync_window over `client`, each sync counted in bot/metrics.py."""
+class CountedReader(Reader):
+    """revenium.sync.Reader whose reads are counted in bot/metrics.py."""
 
-    def read(window: Window, sink: Sink, **options: Any) -> SyncStats:
+    def read(self, windows: Sequence[Window], sink: Sink, **how: Any) -> SyncStats:
         try:
-            stats = sync_window(client, window, sink, **options)
+            stats = super().read(windows, sink, **how)
         except BaseException:
             metrics.synced(0, ok=False)
             raise
         metrics.synced(stats.records, ok=True)
         return stats
-
-    return read

@@ -1,4 +1,4 @@
-"""The commands that configure alerts — rule, budget, digest, silence, unsilence: parse,
+"""The commands that configure alerts — rule, budget, digest, silence, unsilence, quiet: parse,
 refuse anyone but an admin where the action changes what the bot posts, carry it out.
 
 `run` takes the typed text; `perform` an action already built (buttons build theirs).
@@ -13,6 +13,7 @@ from typing import Any
 from bot.commands.admins import admins_of
 from bot.commands.call import Call
 from bot.commands.digest import digest_verb, set_digest
+from bot.commands.quiet import list_quiet, quiet_off, set_quiet
 from bot.commands.rule import add_rule, backtest, budget_verb, list_rules, rule_verb, set_budget
 from bot.commands.silence import add_silence, unsilence
 from bot.grammar.actions import (
@@ -22,10 +23,13 @@ from bot.grammar.actions import (
     Backtest,
     BudgetVerb,
     DigestVerb,
+    ListQuiet,
     ListRules,
+    QuietOff,
     RuleVerb,
     SetBudget,
     SetDigest,
+    SetQuiet,
     Unsilence,
     Where,
     changes,
@@ -37,7 +41,7 @@ from bot.runtime import Runtime
 
 
 def run(cmd: Command, ctx: Context, rt: Runtime) -> Reply:
-    """`rule|budget|digest|silence|unsilence …` typed by ctx.user in ctx.channel."""
+    """`rule|budget|digest|silence|unsilence|quiet …` typed by ctx.user in ctx.channel."""
     now = rt.clock.now()
     action = parse_action(cmd.verb, cmd.args, Where(now, rt.settings.tz, ctx.channel, ctx.user))
     return replace(perform(action, Call(ctx, rt, now, cmd.raw)), share=cmd.share)
@@ -61,6 +65,9 @@ HANDLERS: dict[type[Any], Callable[[Any, Call], Reply]] = {
     Unsilence: unsilence,
     SetDigest: set_digest,
     DigestVerb: digest_verb,
+    SetQuiet: set_quiet,
+    QuietOff: quiet_off,
+    ListQuiet: list_quiet,
 }
 SUBJECTS: dict[type[Any], str] = {
     AddRule: "rules",
@@ -71,4 +78,6 @@ SUBJECTS: dict[type[Any], str] = {
     Unsilence: "silences",
     SetDigest: "digests",
     DigestVerb: "digests",
+    SetQuiet: "quiet hours",
+    QuietOff: "quiet hours",
 }

@@ -19,12 +19,16 @@ from bot.render import answers as render
 from bot.render import fmt
 from bot.render.blocks import reply, section, slack_date
 from bot.render.help import help_reply
+from bot.render.why import why_reply
 from bot.reply import Attachment, Reply
 from revenium import errors as rev_errors
 from revenium import params as P
 from revenium.buckets import Bucket
+from revenium.query import Query
 from revenium.records import field
 from revenium.source import MetricsSource
+from rules.forecast import Forecast, forecast, pace_window
+from rules.why import DIMENSIONS, explain, rows_of
 
 LIST_PAGE = 10
 EXPORT_LIMIT = 100_000
@@ -44,9 +48,34 @@ def freshness(source: MetricsSource, now: datetime) -> str:
 def summary(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
     if cmd.query.group_by:
         return grouped(cmd, source, now)
+    figures = source.summary(cmd.query)
     return render.summary_reply(
         cmd.query,
-        source.summary(cmd.query),
+        figures,
+        query_text=format_query(cmd.query),
+        as_of=freshness(source, now),
+        share=cmd.share,
+        forecast=month_end(cmd.query, figures.cost, source),
+    )
+
+
+def month_end(query: Query, so_far: float, source: MetricsSource) -> Forecast | None:
+    """`this month` answers say where the month is heading (rules/forecast.py)."""
+    window = query.window
+    if window is None or window.label != "this month":
+        return None
+    recent = source.summary(query.with_window(pace_window(window))).cost
+    return forecast(window, so_far, recent)
+
+
+def why(cmd: Command, source: MetricsSource, now: datetime) -> Reply:
+    """What moved spend from the `vs` window (default: the one before) to this one."""
+    assert cmd.versus is not None
+    dims = (cmd.query.group_by,) if cmd.query.group_by else DIMENSIONS
+    query = replace(cmd.query, group_by=None)
+    return why_reply(
+        explain(rows_of(source), query, cmd.versus, dims),
+        query,
         query_text=format_query(cmd.query),
         as_of=freshness(source, now),
         share=cmd.share,
@@ -171,6 +200,7 @@ HANDLERS: dict[str, Handler] = {
     "errors": errors,
     "trend": trend,
     "export": export,
+    "why": why,
     "help": help_,
 }
 

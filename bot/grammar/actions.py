@@ -10,6 +10,7 @@ from typing import Literal
 
 from revenium.query import Window
 from rules.model import Budget, Digest, Rule
+from rules.quiet import QuietHours
 from rules.thresholds import Group
 
 
@@ -86,6 +87,21 @@ class DigestVerb:
     channel: str
 
 
+@dataclass(frozen=True)
+class SetQuiet:
+    hours: QuietHours
+
+
+@dataclass(frozen=True)
+class QuietOff:
+    channel: str
+
+
+@dataclass(frozen=True)
+class ListQuiet:
+    pass
+
+
 Action = (
     AddRule
     | RuleVerb
@@ -97,8 +113,12 @@ Action = (
     | Unsilence
     | SetDigest
     | DigestVerb
+    | SetQuiet
+    | QuietOff
+    | ListQuiet
 )
-CHANGES = (AddRule, SetBudget, AddSilence, Unsilence, SetDigest)  # plus some verbs: see `changes`
+# Actions that change what the bot posts (plus some verbs: see `changes`).
+CHANGES = (AddRule, SetBudget, AddSilence, Unsilence, SetDigest, SetQuiet, QuietOff)
 
 
 def changes(action: Action) -> bool:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UsageError
 from bot.grammar import messages as msg
+from bot.grammar.compare import take_versus
 from bot.grammar.filters import (
     COMPARISON,
     DIMENSION_NAMES,
@@ -30,12 +31,12 @@ from bot.grammar.suggest import closest
 from bot.grammar.tokens import TRAILING, Token, tokenize
 from revenium import params as P
 from revenium import windows as W
-from revenium.query import Query
+from revenium.query import Query, Window
 
 __all__ = ["Command", "FilterParts", "Token", "format_query", "parse", "parse_filters", "tokenize"]
 
-QUERY_VERBS = ("summary", "top", "list", "errors", "trend", "export")
-RAW_VERBS = ("rule", "budget", "digest", "silence", "unsilence")
+QUERY_VERBS = ("summary", "top", "list", "errors", "trend", "export", "why")
+RAW_VERBS = ("rule", "budget", "digest", "silence", "unsilence", "quiet")
 VERBS = (*QUERY_VERBS, "show", "help", *RAW_VERBS)
 PREFIX = "/imgmetrics"
 SHARE = "share"
@@ -64,6 +65,7 @@ class Command:
     limit: int | None  # rows of `top` (default 10)
     interval: str | None  # "hour" | "day" for trend
     raw: str
+    versus: Window | None = None  # why: the window compared with
 
 
 def parse(text: str, *, now: datetime, tz: str = "UTC") -> Command:
@@ -121,6 +123,7 @@ def _query_command(base: Command, tokens: list[Token], now: datetime) -> Command
     if base.verb == "top":
         dim, count, tokens = _top(tokens)
         base = replace(base, limit=int(count) if count else TOP_DEFAULT, args=_opt(count))
+    versus, tokens = take_versus(tokens, now, base.tz) if base.verb == "why" else (None, tokens)
     parts, rest = parse_filters(tokens, now=now, tz=base.tz)
     if rest:
         raise UsageError(_leftover(rest[0]))
@@ -131,7 +134,14 @@ def _query_command(base: Command, tokens: list[Token], now: datetime) -> Command
         query = replace(query, group_by=dim)
     if parts.interval is not None and base.verb != "trend":
         raise UsageError(msg.interval_needs_trend(f"by {parts.interval}"))
-    return replace(base, query=query, tz=parts.tz, interval=_interval(base.verb, parts))
+    assert query.window is not None
+    return replace(
+        base,
+        query=query,
+        tz=parts.tz,
+        interval=_interval(base.verb, parts),
+        versus=None if versus is None else versus.of(query.window),
+    )
 
 
 def _opt(count: str | None) -> tuple[str, ...]:

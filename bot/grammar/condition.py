@@ -1,5 +1,6 @@
-"""The `when …` part of `rule add`: a threshold (`cost > 50`, `error-rate > 5%`) or a change
-against a baseline (`cost rises 50% vs last week`), read before the filters so that
+"""The `when …` part of `rule add`: a threshold (`cost > 50`, `error-rate > 5%`), a change
+against a baseline (`cost rises 50% vs last week`), an anomaly against the same time of
+the week (`cost anomaly`) or a new value (`new model`), read before the filters so that
 `cost > 50` is never taken for the `cost>50` filter.
 """
 
@@ -13,10 +14,10 @@ from typing import Literal, cast
 from bot.errors import UsageError
 from bot.grammar import rule_messages as msg
 from bot.grammar import words
-from bot.grammar.filters import COMPARISON
+from bot.grammar.filters import COMPARISON, dimension
 from bot.grammar.suggest import closest
 from bot.grammar.tokens import Token
-from rules.model import Metric, Op
+from rules.model import ANOMALY_MIN_VOLUME, DEFAULT_SENSITIVITY, Metric, Op
 
 METRICS: dict[str, Metric] = {
     "cost": Metric.COST,
@@ -43,6 +44,10 @@ MAX_COUNT = 1_000_000_000
 RISE = ("rises", "rise", "grows", "increases", "jumps")
 FALL = ("falls", "fall", "drops", "decreases")
 VERSUS = ("vs", "vs.", "versus", "than")
+ANOMALY = ("anomaly", "anomalies", "anomalous", "unusual")
+NEW = "new"
+NEW_WORDS = ("model", "provider", "resolution", "quality", "agent", "organization")
+_ORGANIZATION = ("organization", "organizations", "organisation", "organisations")
 _BASELINES = {  # `vs last week`, `vs yesterday`, ...: the shift back in time
     ("last", "week"): timedelta(days=7),
     ("a", "week"): timedelta(days=7),
@@ -61,6 +66,8 @@ class Condition:
     threshold: float  # in the metric's unit (error rate: a fraction); change: a percentage
     shift: timedelta | None = None  # change rules: how far back the baseline lies
     direction: Literal["rise", "fall"] = "rise"
+    anomaly: bool = False  # against the same time of the week in past weeks
+    new: str | None = None  # new-value rules: the API name of the dimension watched
 
 
 def read_condition(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
@@ -99,6 +106,13 @@ def _read_condition(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
         value = Token(match.group(3), token.raw, token.pos)
         op = cast(Op, match.group(2))
         return Condition(metric, op, threshold(metric, value)), 1
+    if token.word == NEW:
+        return _new(tokens, i)
+    if words.word(tokens, i + 1) in ANOMALY:
+        metric = _metric(token.text, token.raw)
+        if metric not in ANOMALY_MIN_VOLUME:
+            raise UsageError(msg.anomaly_metric(words.phrase(tokens, i, 2)))
+        return Condition(metric, ">", DEFAULT_SENSITIVITY, anomaly=True), 2
     if words.word(tokens, i + 1) in (*RISE, *FALL):
         return _change(tokens, i)
     if token.word in METRICS or closest(token.word, METRIC_NAMES):
@@ -124,6 +138,15 @@ def _metric(text: str, token: str) -> Metric:
     if found is None:
         raise UsageError(msg.unknown_metric(token, text, closest(text, METRIC_NAMES)))
     return found
+
+
+def _new(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:
+    """`new model`, `new provider`, … `new organization`: any dimension a rule can group by."""
+    word = words.word(tokens, i + 1)
+    found = dimension("org" if word in _ORGANIZATION else word) if word else None
+    if found is None:
+        raise UsageError(msg.new_needs(words.phrase(tokens, i, 2), closest(word, NEW_WORDS)))
+    return Condition(Metric.NEW_VALUE, ">", 0.0, new=found.name), 2
 
 
 def _change(tokens: Sequence[Token], i: int) -> tuple[Condition, int]:

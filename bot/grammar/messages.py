@@ -199,3 +199,14 @@ def share_last(token: str) -> str:
 
 def not_understood(token: str, guess: str | None) -> str:
     return f"I didn't understand `{token}`{_guess(guess)} `/imgmetrics help` shows what works."
+
+
+def versus_needs(phrase: str) -> str:
+    return (
+        f"`{phrase}`: compare with `vs last week`, `vs yesterday`, `vs last month` or a window, "
+        "e.g. `vs 2026-11-01 to 2026-11-07` (without `vs`: the window just before)."
+    )
+
+
+def versus_twice(phrase: str) -> str:
+    return f"`{phrase}`: `why` compares with one window: keep one `vs`."

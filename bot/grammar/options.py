@@ -1,5 +1,6 @@
-"""The options of `rule add` (`per`, `every`, `for`, `recover`, `min`, …) and the check that
-what is left after them is filters only: no window, no sort, and nothing unread.
+"""The options of `rule add` (`per`, `every`, `for`, `recover`, `min`, `sensitivity`,
+`severity`, `inhibits`, …) and the check that what is left after them is filters only: no
+window, no sort, and nothing unread.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from bot.grammar.condition import METRIC_NAMES, Condition, threshold
 from bot.grammar.filters import COMPARISON
 from bot.grammar.parts import FilterParts
 from bot.grammar.suggest import closest
-from bot.grammar.tokens import Token
+from bot.grammar.tokens import TRAILING, Token
 from revenium.query import Query
+from rules.model import Metric
 from rules.schedule import check_cron
 
 MIN_PER, MAX_PER = timedelta(minutes=1), timedelta(days=31)
 MAX_EVERY = timedelta(days=7)
 MAX_SETTLE = timedelta(days=1)
 MAX_FOR, MAX_GROUPS_CAP, MAX_MIN = 100, 50, 1_000_000
+MIN_SENSITIVITY, MAX_SENSITIVITY = 1.0, 10.0
+SEVERITIES = ("critical", "warning")
 OFF = ("off", "never", "none", "no")
 EVALUATIONS = ("evaluations", "evaluation", "evals", "checks", "times", "runs", "x")
 
@@ -96,6 +100,52 @@ def _remind(tokens: Sequence[Token], i: int) -> tuple[timedelta, int]:
     return words.span(tokens, i, words.phrase(tokens, i - 1, 2))
 
 
+def _token(what: str, example: str) -> words.Reader:
+    """The value as typed: its meaning depends on the condition (`min 20`, `min $5`)."""
+
+    def read(tokens: Sequence[Token], i: int) -> tuple[Token, int]:
+        return words.after(tokens, i, what, example), 1
+
+    return read
+
+
+def _sensitivity(tokens: Sequence[Token], i: int) -> tuple[float, int]:
+    token = words.after(tokens, i, "a number", "sensitivity 3")
+    try:
+        value = float(token.text.rstrip(TRAILING))
+    except ValueError:
+        raise UsageError(msg.bad_sensitivity(token.raw)) from None
+    if not MIN_SENSITIVITY <= value <= MAX_SENSITIVITY:
+        raise UsageError(msg.bad_sensitivity(token.raw))
+    return value, 1
+
+
+def _severity(tokens: Sequence[Token], i: int) -> tuple[str, int]:
+    token = words.after(tokens, i, "`critical` or `warning`", "severity critical")
+    if token.word not in SEVERITIES:
+        raise UsageError(msg.bad_severity(token.raw))
+    return token.word, 1
+
+
+def _inhibits(tokens: Sequence[Token], i: int) -> tuple[tuple[str, ...], int]:
+    """`inhibits per-model-spend errors-by-model` (or with commas): rule names up to the
+    next option word or filter."""
+    names: list[str] = []
+    used = 0
+    while i + used < len(tokens):
+        token = tokens[i + used]
+        parts = [p for p in token.text.split(",") if p]
+        if token.word in RULE_OPTIONS or token.word in STOP or not parts:
+            break
+        if not all(words.NAME.fullmatch(p.lower().rstrip(TRAILING)) for p in parts):
+            break
+        names += [p.lower().rstrip(TRAILING) for p in parts]
+        used += 1
+    if not names:
+        raise UsageError(msg.inhibits_needs("inhibits per-model-spend"))
+    return tuple(names), used
+
+
 def channel_option(tokens: Sequence[Token], i: int) -> tuple[str, int]:
     return words.channel(words.after(tokens, i, "a channel", "in #finops")), 1
 
@@ -105,13 +155,32 @@ RULE_OPTIONS: dict[str, words.Reader] = {
     "every": every_value,
     "for": _for,
     "recover": _recover,
-    "min": _counter("`min` (requests)", 0, MAX_MIN, "min 20"),
+    "min": _token("a minimum", "min 20"),
+    "sensitivity": _sensitivity,
+    "severity": _severity,
+    "inhibits": _inhibits,
     "min-volume": _counter("`min-volume` (requests)", 0, MAX_MIN, "min-volume 100"),
     "max": _counter("`max` (alerts at once)", 1, MAX_GROUPS_CAP, "max 10"),
     "settle": _settle,
     "remind": _remind,
     "in": channel_option,
 }
+
+
+# Words that end an `inhibits` list besides the options: the shared query words.
+STOP = frozenset({"by", "tz", "last", "past", "today", "yesterday", "this", "since", "from"})
+
+
+def minimum(token: Token, cond: Condition) -> int | float:
+    """`min 20` requests for error-rate rules; an anomaly's minimum volume in its metric's
+    unit: dollars for cost (`min $5`), images for cost per image, else a count."""
+    if cond.anomaly and cond.metric is Metric.COST:
+        return words.amount(token, "`min` (dollars spent)")
+    unit = _MIN_UNITS.get(cond.metric, "requests") if cond.anomaly else "requests"
+    return words.count(token, f"`min` ({unit})", 0, MAX_MIN)
+
+
+_MIN_UNITS = {Metric.IMAGES: "images", Metric.COST_PER_IMAGE: "images", Metric.ERRORS: "errors"}
 
 
 def recovery_ratio(option: tuple[str, Token], cond: Condition) -> float:

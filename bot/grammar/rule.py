@@ -2,7 +2,10 @@
 
 rule add NAME when METRIC OP VALUE per SPAN [min N] [by DIM] [FILTER...] [every 5m]
          [for N] [recover below X] [settle 5m] [remind 4h|off] [max N] [tz Z] [in #ch]
+         [severity critical|warning] [inhibits RULE...]
 rule add NAME when METRIC rises|falls N% vs last week [per 1d] [min-volume N] ...
+rule add NAME when cost|images|errors|cost-per-image anomaly [per 1h] [sensitivity 3] [min $5] ...
+rule add NAME when new model|provider|resolution|quality|agent|organization ...
 rule list | show NAME | delete NAME | pause NAME | resume NAME | test NAME
 rule backtest NAME [last 30d]
 """
@@ -27,12 +30,12 @@ from bot.grammar.actions import (
 )
 from bot.grammar.condition import Condition, read_condition
 from bot.grammar.filters import parse_filters
-from bot.grammar.options import RULE_OPTIONS, query_only, recovery_ratio
+from bot.grammar.options import RULE_OPTIONS, minimum, query_only, recovery_ratio
 from bot.grammar.suggest import closest
 from bot.grammar.tokens import Token
 from revenium import windows as W
 from revenium.query import Query, Window
-from rules.model import DEFAULT_EVERY, Baseline, Metric, Rule
+from rules.model import ANOMALY_MIN_VOLUME, DEFAULT_EVERY, Anomaly, Baseline, Metric, Rule
 
 RULE_VERBS = ("add", "list", "show", "delete", "pause", "resume", "test", "backtest")
 _VERB_ALIASES = {
@@ -45,6 +48,7 @@ _VERB_ALIASES = {
     "new": "add",
 }
 DEFAULT_CHANGE_PER = timedelta(days=1)
+DEFAULT_WATCH_PER = timedelta(hours=1)  # anomaly and new-value rules
 DEFAULT_BACKTEST = timedelta(days=14)
 MAX_BACKTEST = timedelta(days=31)
 
@@ -79,14 +83,14 @@ def rule_add(tokens: list[Token], where: Where) -> Rule:
     options, rest = words.take_options(tokens[2 + used :], RULE_OPTIONS)
     parts, left = parse_filters(rest, now=where.now, tz=where.tz)
     query = query_only(parts, left, "rule", RULE_OPTIONS)
-    if "per" not in options and condition.shift is None:
+    if "per" not in options and condition.shift is None and not _watch(condition):
         raise UsageError(msg.rule_needs_per(name))
     every = options.get("every", DEFAULT_EVERY)
     values: dict[str, Any] = {
-        "per": options.get("per", DEFAULT_CHANGE_PER),
+        "per": options.get("per", DEFAULT_WATCH_PER if _watch(condition) else DEFAULT_CHANGE_PER),
         "every": every,
         "channel": options.get("in", where.channel),
-        "by": query.group_by,
+        "by": _by(condition, query.group_by),
         "tz": parts.tz,
         "created_by": where.user,
         **_tuning(options, condition, every),
@@ -94,11 +98,12 @@ def rule_add(tokens: list[Token], where: Where) -> Rule:
     try:
         return Rule(
             name=name,
-            kind=Metric.CHANGE if condition.shift else condition.metric,
-            threshold=condition.threshold,
+            kind=_kind(condition),
+            threshold=options.get("sensitivity", condition.threshold),
             op=condition.op,
             query=Query(filters=query.filters, strict=query.strict),
             baseline=_baseline(condition, options),
+            anomaly=_anomaly(condition, options),
             **values,
         )
     except ValueError as error:
@@ -107,21 +112,55 @@ def rule_add(tokens: list[Token], where: Where) -> Rule:
 
 def _tuning(options: dict[str, Any], cond: Condition, every: timedelta | str) -> dict[str, Any]:
     """The optional knobs, checked against the condition they tune."""
-    out: dict[str, Any] = {}
-    if "min" in options:
-        if cond.metric is not Metric.ERROR_RATE:
-            raise UsageError(msg.min_for_rates())
-        out["min_samples"] = options["min"]
+    out: dict[str, Any] = {"for_count": 1, "reminder": timedelta(0)} if cond.new else {}
+    if "min" in options and cond.metric is not Metric.ERROR_RATE and not cond.anomaly:
+        raise UsageError(msg.min_for_rates())
+    if "min" in options and not cond.anomaly:
+        out["min_samples"] = minimum(options["min"], cond)
     if "min-volume" in options and cond.shift is None:
         raise UsageError(msg.min_volume_for_changes())
+    if "sensitivity" in options and not cond.anomaly:
+        raise UsageError(msg.only_for("sensitivity", "anomaly rules", "cost anomaly sensitivity 4"))
+    if "recover" in options and _watch(cond):
+        raise UsageError(msg.only_for("recover", "threshold and change rules", "recover below 45"))
     if "for" in options:
         out["for_count"] = _for_count(options["for"], every)
     if "recover" in options:
         out["recovery_ratio"] = recovery_ratio(options["recover"], cond)
-    for key, field in (("settle", "settle"), ("remind", "reminder"), ("max", "max_groups")):
+    for key, field in (
+        ("settle", "settle"),
+        ("remind", "reminder"),
+        ("max", "max_groups"),
+        ("severity", "severity"),
+        ("inhibits", "inhibits"),
+    ):
         if key in options:
             out[field] = options[key]
     return out
+
+
+def _watch(cond: Condition) -> bool:
+    """Anomaly and new-value rules: they measure over the last hour unless told otherwise."""
+    return cond.anomaly or cond.new is not None
+
+
+def _kind(cond: Condition) -> Metric:
+    if cond.shift:
+        return Metric.CHANGE
+    return Metric.ANOMALY if cond.anomaly else cond.metric
+
+
+def _by(cond: Condition, by: str | None) -> str | None:
+    if cond.new is not None and by not in (None, cond.new):
+        raise UsageError(msg.new_is_grouped(f"by {by}"))
+    return cond.new or by
+
+
+def _anomaly(cond: Condition, options: dict[str, Any]) -> Anomaly | None:
+    if not cond.anomaly:
+        return None
+    low = minimum(options["min"], cond) if "min" in options else ANOMALY_MIN_VOLUME[cond.metric]
+    return Anomaly(cond.metric, float(low))
 
 
 def _for_count(value: int | timedelta, every: timedelta | str) -> int:

@@ -21,6 +21,8 @@ METRIC_WORDS = {
     Metric.IMAGES: "a number of images",
     Metric.SHORTFALL: "a number of images short",
     Metric.CHANGE: "a change (%)",
+    Metric.ANOMALY: "an anomaly",
+    Metric.NEW_VALUE: "spend on a new value (USD)",
 }
 
 
@@ -120,7 +122,8 @@ def when_needs(token: str | None = None) -> str:
     seen = f"`{token}` is not a condition. " if token else ""
     return (
         f"{seen}After `when`: `cost > 50`, `error-rate > 5%`, `errors > 10`, `images > 1000`, "
-        "`cost-per-image > 0.1`, `wasted > 20`, or `cost rises 50% vs last week`."
+        "`cost-per-image > 0.1`, `wasted > 20`, `cost rises 50% vs last week`, "
+        "`cost anomaly` or `new model`."
     )
 
 
@@ -142,6 +145,43 @@ def change_needs_baseline(phrase: str) -> str:
     )
 
 
+def anomaly_metric(phrase: str) -> str:
+    return (
+        f"`{phrase}`: anomaly rules watch `cost`, `images`, `errors` or `cost-per-image`, "
+        "e.g. `cost anomaly per 1h`."
+    )
+
+
+def new_needs(phrase: str, guess: str | None) -> str:
+    return (
+        f"`{phrase}`: say which values to watch{_guess(guess)} `new model`, `new provider`, "
+        "`new resolution`, `new quality`, `new agent` or `new organization`."
+    )
+
+
+def only_for(word: str, kind: str, example: str) -> str:
+    return f"`{word}` applies to {kind} only, e.g. `{example}`."
+
+
+def new_is_grouped(phrase: str) -> str:
+    return f"`{phrase}`: a new-value rule is already one alert per value: drop `by`."
+
+
+def bad_severity(token: str) -> str:
+    return f"`{token}` is not a severity: write `severity critical` or `severity warning`."
+
+
+def bad_sensitivity(token: str) -> str:
+    return (
+        f"`{token}`: sensitivity is how many robust deviations above the usual fire, "
+        "from 1 to 10 (default 3; lower fires sooner), e.g. `sensitivity 3`."
+    )
+
+
+def inhibits_needs(example: str) -> str:
+    return f"`inhibits` needs the names of the rules it holds back, e.g. `{example}`."
+
+
 def condition_out_of_place(token: str, guess: str | None) -> str:
     hint = f" (`{guess}` is a rule condition: put it right after `when`)" if guess else ""
     return f"`{token}` is not a filter{hint}."
@@ -156,7 +196,10 @@ def bad_rule(name: str, reason: str) -> str:
 
 
 def min_for_rates() -> str:
-    return "`min N` (minimum requests) applies to error-rate rules only."
+    return (
+        "`min N` applies to error-rate rules (minimum requests) and anomaly rules (minimum "
+        "volume, e.g. `min $5`) only."
+    )
 
 
 def min_volume_for_changes() -> str:
@@ -262,6 +305,17 @@ def weekly_needs_on() -> str:
 
 def daily_has_no_on() -> str:
     return "`digest daily` posts every day: drop `on …`, or use `digest weekly on mon at 09:00`."
+
+
+def quiet_needs(example: str) -> str:
+    return (
+        f"Quiet hours run from one local time to another, e.g. `{example}` "
+        "(or `quiet off`; `quiet` alone lists them)."
+    )
+
+
+def bad_quiet(reason: str) -> str:
+    return f"These quiet hours cannot be set: {reason}."
 
 
 def bad_digest(reason: str) -> str:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.grammar.query_text import format_query
 from bot.render import blocks as B
@@ -18,9 +19,10 @@ from bot.render import fmt
 from bot.render.blocks import Message
 from bot.render.fmt import lasted, user
 from bot.render.terminal import mrkdwn_to_text
+from bot.render.why import drivers_line
 from revenium import params as P
 from revenium.query import Query
-from rules.model import Metric, Rule
+from rules.model import NOVELTY_LOOKBACK, Metric, Rule
 from rules.notification import Notification
 from rules.silences import Silence
 from rules.state import Cause
@@ -35,14 +37,14 @@ _STRUCK = re.compile(r"(?<!\w)~([^~\n]+)~(?!\w)")  # folded groups named in an "
 
 
 def fired(note: Notification, rule: Rule | None) -> Message:
-    name, who = B.escape(note.subject), _who(note)
-    headline = f"{who}{_measured(note, rule)} {_window_words(note)}"
-    limits = f"threshold {_value(rule, note.threshold)}; {_recovers(note, rule)}"
-    first = f"🔴 *{name}* — {headline} ({limits})"
+    name = B.escape(note.subject)
+    first = f"🔴 *{name}* — {headline(note, rule)}"
     blocks = [
         B.section(first),
         B.context(*_figures(note)),
     ]
+    if note.change is not None and rule is not None:
+        blocks.append(B.context(drivers_line(note.change, versus_words(rule))))
     if note.contributors:
         tops = ", ".join(
             f"{_dimension(c.dimension)} {B.escape(c.value)} {fmt.money(c.cost)}"
@@ -52,6 +54,45 @@ def fired(note: Notification, rule: Rule | None) -> Message:
         blocks.append(B.context(f"Top contributors: {tops}"))
     blocks.append(alert_buttons(note.subject, note.group, note.query))
     return Message(_plain_dates(first), B.fit(blocks))
+
+
+def headline(note: Notification, rule: Rule | None) -> str:
+    """`dall-e-3 spent *$120* in the last 1h (threshold $50; resolves below $45)`; an anomaly
+    against its band, a new value as news."""
+    who, window = _who(note), _window_words(note)
+    if rule is not None and rule.kind is Metric.NEW_VALUE:
+        dim = _dimension(rule.by or "")
+        return (
+            f"new {dim} *{B.escape(note.group)}*: {fmt.money(note.value)} spent {window}, "
+            f"none in the {NOVELTY_LOOKBACK.days} days before"
+        )
+    if rule is not None and rule.anomaly is not None and note.band is None:
+        return f"{who}{_measured(note, rule)} {window} (no band yet: too few past weeks)"
+    if note.band is not None and rule is not None:
+        band = note.band
+        zone = ZoneInfo(rule.tz)
+        when = (
+            f"for a {note.window.start.astimezone(zone):%A %H:%M}–"
+            f"{note.window.end.astimezone(zone):%H:%M}"
+            if note.window is not None
+            else ""
+        )
+        return (
+            f"{who}{_measured(note, rule)} {window} vs expected {_value(rule, band.low)}–"
+            f"{_value(rule, band.high)} {when} (median of {band.weeks} past weeks"
+            f" {_value(rule, band.median)}; {_recovers(note, rule)})"
+        )
+    limits = f"threshold {_value(rule, note.threshold)}; {_recovers(note, rule)}"
+    return f"{who}{_measured(note, rule)} {window} ({limits})"
+
+
+def versus_words(rule: Rule) -> str:
+    """What an alert's drivers are measured against, in words (rules/why.py:versus)."""
+    if rule.baseline is not None:
+        return fmt_shift(rule)
+    if rule.anomaly is not None:
+        return "the same window a week before"
+    return f"the {fmt.spoken(rule.per)} before"
 
 
 def alert_buttons(rule: str, group: Group, query: Query | None) -> B.Block:
@@ -182,7 +223,7 @@ _VERBS = {
 
 
 def _value(rule: Rule | None, value: float | None) -> str:
-    return value_text(rule.kind if rule is not None else None, value)
+    return value_text(rule.unit if rule is not None else None, value)
 
 
 def _measured(note: Notification, rule: Rule | None) -> str:
@@ -194,7 +235,7 @@ def _measured(note: Notification, rule: Rule | None) -> str:
         return (
             f"{rule.baseline.metric.value.replace('_', ' ')} {moved} {shown} vs {fmt_shift(rule)}"
         )
-    return f"{_VERBS.get(rule.kind, 'value')} {shown}"
+    return f"{_VERBS.get(rule.metric, 'value')} {shown}"
 
 
 def fmt_shift(rule: Rule) -> str:

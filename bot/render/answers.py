@@ -12,11 +12,13 @@ from typing import Any
 
 from bot.render import fmt
 from bot.render.blocks import Block, actions, button, context, escape, header, reply, section
+from bot.render.forecast import forecast_data, forecast_line
 from bot.reply import Reply
 from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from revenium.records import Record, field
+from rules.forecast import Forecast
 
 ROW_LIMIT = 40
 ERROR_REASON = P.param(
@@ -67,15 +69,23 @@ def query_buttons(query_text: str) -> Block:
     )
 
 
-def summary_reply(query: Query, s: Summary, *, query_text: str, as_of: str, share: bool) -> Reply:
+def summary_reply(
+    query: Query,
+    s: Summary,
+    *,
+    query_text: str,
+    as_of: str,
+    share: bool,
+    forecast: Forecast | None = None,
+) -> Reply:
     label = query.window.label if query.window else ""
-    blocks = [
-        header(f"AI image spend · {label}"),
-        section(summary_lines(s)),
-        footer(query, as_of),
-        query_buttons(query_text),
-    ]
-    return reply(blocks, {"summary": s.as_dict(), **window_data(query)}, share=share, lead=3)
+    blocks = [header(f"AI image spend · {label}"), section(summary_lines(s))]
+    data: dict[str, Any] = {"summary": s.as_dict(), **window_data(query)}
+    if forecast is not None:
+        blocks.append(section(forecast_line(forecast, query.window.tz if query.window else "UTC")))
+        data["forecast"] = forecast_data(forecast)
+    blocks += [footer(query, as_of), query_buttons(query_text)]
+    return reply(blocks, data, share=share, lead=3)
 
 
 def row_line(rank: int, value: Any, s: Summary, total_cost: float) -> str:
@@ -275,3 +285,9 @@ def trend_reply(
         **window_data(query),
     }
     return reply(blocks, data, share=share, lead=3)
+
+
+def first_read_text(done: int, expected: int) -> str:
+    """How a cold mirror's first read goes, while the answer waits for it."""
+    share = min(100, 100 * done // max(1, expected))
+    return f"⏳ Reading {fmt.about(expected)} records for the first time: {share} %"

@@ -49,9 +49,12 @@ def test_reply(rule: Rule, findings: Sequence[Finding], note: Notification | Non
     lines = []
     for f in findings[:10]:
         name = "" if f.group is None else f"{escape(f.group)}: "
-        value = threshold_text(rule, f.value) if f.value is not None else f"no data ({f.reason})"
+        if f.no_data:
+            lines.append(f"{name}no verdict ({escape(f.reason)})")
+            continue
         verdict = "breaching" if f.breaching else "not breaching"
-        lines.append(f"{name}{value} vs {threshold_text(rule, rule.threshold)} — {verdict}")
+        value = threshold_text(rule, f.value or 0.0)
+        lines.append(f"{name}{value} vs {threshold_text(rule, f.threshold)} — {verdict}")
     blocks = [
         section(f"{head} The alert as <#{rule.channel}> would read it now:"),
         divider(),

@@ -10,6 +10,8 @@ from typing import Any
 from bot.grammar.query_text import format_query
 from bot.render import fmt
 from bot.render.blocks import actions, button, clip, context, escape, header, reply, section
+from bot.render.forecast import forecast_data, forecast_line
+from bot.render.why import drivers_line, why_data
 from bot.reply import Reply
 from revenium.figures import Summary
 from rules.digest import Average, DigestFigures
@@ -19,9 +21,8 @@ NAME_MAX = 40  # characters of a model, agent or error name: a line should fit a
 
 def digest_reply(f: DigestFigures) -> Reply:
     blocks = [header(_title(f)), section(_headline(f))]
-    detail = [
-        line for line in (_tops(f), _errors(f), _budgets(f), _alerts(f), _silences(f)) if line
-    ]
+    lines = (_moved(f), _tops(f), _errors(f), _budgets(f), _month(f), _alerts(f), _silences(f))
+    detail = [line for line in lines if line]
     if detail:
         blocks.append(section("\n".join(detail)))
     blocks.append(section(_spark(f)))
@@ -74,6 +75,16 @@ def _headline(f: DigestFigures) -> str:
 
 def _rate(s: Summary) -> float | None:
     return s.error_rate if s.requests else None
+
+
+def _moved(f: DigestFigures) -> str:
+    if f.change is None:
+        return ""
+    return drivers_line(f.change, "the day before" if f.days == 1 else "the week before")
+
+
+def _month(f: DigestFigures) -> str:
+    return "" if f.forecast is None else forecast_line(f.forecast, f.digest.tz)
 
 
 def _tops(f: DigestFigures) -> str:
@@ -182,4 +193,6 @@ def _data(f: DigestFigures) -> dict[str, Any]:
         ],
         "alerts": f.alerts,
         "late": f.late,
+        "forecast": None if f.forecast is None else forecast_data(f.forecast),
+        "change": None if f.change is None else why_data(f.change, f.query)["change"],
     }

@@ -28,6 +28,13 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def about(value: int) -> str:
+    """A large count at a glance: 1.0 M, 250 k, 900."""
+    if value >= 999_500:
+        return f"{value / 1e6:.1f} M"
+    return f"{value / 1e3:.0f} k" if value >= 10_000 else f"{value:,}"
+
+
 def noun(n: int | float, singular: str) -> str:
     """`image` for one, `images` otherwise (`1 image`, `0 images`, `1,204 images`)."""
     return singular if n == 1 else singular + "s"

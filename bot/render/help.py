@@ -10,17 +10,33 @@ from bot.reply import Reply
 from revenium import params as P
 
 COMMANDS = {
-    "summary": "Spend, images, requests, error rate, cost per image and latency (the default).",
+    "summary": (
+        "Spend, images, requests, error rate, cost per image and latency (the default); "
+        "`this month` adds the month-end forecast (month to date + the last 7 days' pace)."
+    ),
     "top": "`top DIMENSION [N]`: the biggest N by cost, e.g. `top model 5 last 7d`.",
     "list": "The matching records, newest first, 10 at a time with a Next button.",
     "show": "`show ID`: one record in full.",
     "errors": "Errors by reason, with wasted spend and images short of what was requested.",
     "trend": "Hourly or daily spend as a sparkline and a chart: `trend last 14d by day`.",
     "export": "A CSV of the matching records, sent to your DMs.",
+    "why": (
+        "`why [FILTER...] [WINDOW] [vs last week|vs yesterday|vs last month|vs FROM to TO] "
+        "[by DIM]`: the change in spend against the window before (or the `vs` one), the "
+        "values of each dimension that explain it, each split into volume (images) and price "
+        "(cost per image); new and vanished values named. They add up to the change exactly."
+    ),
     "help": "`help filters`, `help windows`, or `help KEY` for one filter.",
     "rule": (
         "`rule add NAME when cost > 50 per 1h [by model] [FILTER...] [every 5m] [in #channel]`; "
         "also error-rate, errors, images, cost-per-image and `cost rises 50% vs last week`. "
+        "`when cost anomaly [per 1h] [by DIM] [sensitivity 3] [min $5]` (also images, errors, "
+        "cost-per-image): against the same time of the week in the last 5 weeks (median and "
+        "median absolute deviation). `when new model` (provider, resolution, quality, agent, "
+        "organization): once, when spend appears on a value unseen for 30 days. Any rule: "
+        "`severity critical|warning` (critical posts in quiet hours and holds back warnings on "
+        "the same scope), `inhibits RULE…` (its alerts hold back those rules' alerts; an alert "
+        "on a whole provider holds back per-model alerts of it anyway: listed in its thread). "
         "`rule list|show|delete|pause|resume|test|backtest NAME` (admins change rules)."
     ),
     "budget": "`budget NAME 500 per day|week|month [FILTER...] [at 50,80,100] [tz ZONE] [in #ch]`.",
@@ -30,6 +46,11 @@ COMMANDS = {
     ),
     "silence": "`silence NAME [GROUP] for 2h [reason ...]`: no posts for that rule until then.",
     "unsilence": "`unsilence NAME [GROUP]`: end a silence early.",
+    "quiet": (
+        "`quiet 22:00-07:00 [tz ZONE] [in #channel]`: only `severity critical` alerts post in "
+        "those local hours; when they end, one summary of what fired and resolved meanwhile "
+        "(alerts still firing follow it). `quiet off [in #channel]`; `quiet` lists them."
+    ),
 }
 
 WINDOWS = (

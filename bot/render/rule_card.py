@@ -16,7 +16,8 @@ from bot.render.blocks import Block, actions, button, context, divider, escape, 
 from bot.render.fmt import lasted, user
 from bot.reply import Reply
 from revenium import params as P
-from rules.model import Budget, Metric, Rule
+from rules.anomaly import MIN_SPREAD
+from rules.model import NOVELTY_LOOKBACK, Budget, Metric, Rule
 from rules.replay import BacktestResult, Episode
 from rules.silences import Silence
 from rules.state import InstanceState
@@ -43,8 +44,15 @@ _WATCHES = {
 _OPS = {">": "exceeds", ">=": "reaches", "<": "falls below", "<=": "falls to"}
 
 
+def volume_text(metric: Metric, volume: float) -> str:
+    """An anomaly rule's minimum volume: `$5.00 spent`, `20 images`, `5 errors`."""
+    if metric is Metric.COST:
+        return f"{fmt.money(volume)} spent"
+    return fmt.many(round(volume), "error" if metric is Metric.ERRORS else "image")
+
+
 def threshold_text(rule: Rule, value: float) -> str:
-    return fmt.share(value) if rule.kind is Metric.CHANGE else value_text(rule.kind, value)
+    return fmt.share(value) if rule.kind is Metric.CHANGE else value_text(rule.unit, value)
 
 
 def condition_text(rule: Rule) -> str:
@@ -53,6 +61,19 @@ def condition_text(rule: Rule) -> str:
     where = f"over the last {fmt.spoken(rule.per)}{ending}"
     group = f" for any single {key_of(P.param(rule.by))}" if rule.by else ""
     limit = f"*{threshold_text(rule, rule.threshold)}*"
+    if rule.kind is Metric.NEW_VALUE:
+        return (
+            f"spend appears {where} on a {key_of(P.param(rule.by or ''))} with no request "
+            f"in the {NOVELTY_LOOKBACK.days} days before (once per value; no resolve message)"
+        )
+    if rule.anomaly is not None:
+        odd = rule.anomaly
+        return (
+            f"{_WATCHES[odd.metric]} {where}{group} is above what the same time of the week "
+            f"saw over the last {odd.weeks} weeks: their median + {rule.threshold:g} × their "
+            f"spread (median absolute deviation, at least {MIN_SPREAD:.0%} of the median); "
+            f"only with at least {volume_text(odd.metric, odd.min_volume)} in the window"
+        )
     if rule.baseline is not None:
         base = rule.baseline
         moved = "rises" if base.direction == "rise" else "falls"
@@ -93,13 +114,34 @@ def describe(rule: Rule) -> str:
         if rule.reminder
         else "No reminders while firing"
     )
+    if rule.anomaly is not None:
+        resolves = f"resolves below {rule.recovery_ratio:.0%} of the way up to the band's top"
+    if rule.one_shot:
+        resolves = f"then quiet until the value goes unseen for {NOVELTY_LOOKBACK.days} days"
     lines = [f"Fires when {condition_text(rule)}, {times}; {resolves}.", f"{every}. {remind}."]
+    lines += calm_lines(rule)
     if rule.by:
         lines.append(
             f"At most {rule.max_groups} alerts open at once; more are folded into one "
             "“and N more” message."
         )
     return "\n".join(lines)
+
+
+def calm_lines(rule: Rule) -> list[str]:
+    """Severity and what its alerts hold back (rules/inhibition.py)."""
+    held = (
+        f"Its alerts hold back those of {', '.join(f'`{n}`' for n in rule.inhibits)}"
+        " on a scope that does not contradict theirs. "
+        if rule.inhibits
+        else ""
+    )
+    if rule.severity == "critical":
+        return [
+            f"Severity *critical*: posts during quiet hours and holds back warning alerts on "
+            f"the same scope. {held}".strip()
+        ]
+    return [f"Severity warning: held during quiet hours. {held}".strip()]
 
 
 def _facts(rule: Rule) -> str:

@@ -30,6 +30,7 @@ from bot.reply import Context, Reply
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
 from bot.slack.early import CARD_WAIT_S, show_when_ready
+from bot.slack.progress import FirstRead
 from bot.slack.workers import Workers, deliver, tell
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def build_app(
         logger=logging.getLogger("slack_bolt.App"),
     )
 
-    answer_with = Answering(client, workers, card_wait)
+    answer_with = Answering(client, workers, rt, card_wait)
 
     def answer(
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
@@ -129,11 +130,13 @@ def build_app(
 
 @dataclass(frozen=True)
 class Answering:
-    """Answers on a worker: the reply produced, delivered (its slow part, if any, within
-    `card_wait` or as a replacement), and counted in bot/metrics.py."""
+    """Answers on a worker: the reply produced (a long first read of the mirror shown as it
+    goes), delivered (a slow part, such as a rule card's backtest, within `card_wait` or as
+    a replacement), and counted in bot/metrics.py."""
 
     client: WebClient
     workers: Workers
+    rt: Runtime
     card_wait: float = CARD_WAIT_S
 
     def __call__(
@@ -145,13 +148,20 @@ class Answering:
         *,
         replace: bool = False,
     ) -> None:
-        def show(answer: Reply | Failure, again: bool) -> None:
-            deliver(answer, respond, self.client, ctx, replace=replace or again)
-
         def work() -> None:
             started, outcome = time.monotonic(), "error"
+            first_read = FirstRead(respond)  # a cold mirror's first read shows its progress
+
+            def show(answer: Reply | Failure, again: bool) -> None:
+                shown = again or first_read.shown > 0
+                deliver(answer, respond, self.client, ctx, replace=replace or shown)
+
             try:
-                whole = show_when_ready(attempt(produce), show, within=self.card_wait)
+                with self.rt.source.listening(first_read):
+                    reply = attempt(produce)
+                # A slow part (a card's backtest) after the reading shown, never inside it:
+                # its early message and the progress would replace each other.
+                whole = show_when_ready(reply, show, within=self.card_wait)
                 outcome = metrics.outcome(whole)
             finally:
                 metrics.answered(verb, outcome, time.monotonic() - started)

@@ -92,8 +92,8 @@ def deliver(
     *,
     replace: bool = False,
 ) -> None:
-    if isinstance(reply, Failure):
-        tell(respond, reply)
+    if isinstance(reply, Failure):  # `replace`: what it answers (or its progress) is replaced
+        tell(respond, reply, replace=replace)
         return
     respond(
         text=reply.text,
@@ -105,10 +105,10 @@ def deliver(
         send_file(client, attachment, ctx)
 
 
-def tell(respond: Respond, failure: Failure) -> None:
+def tell(respond: Respond, failure: Failure, *, replace: bool = False) -> None:
     """An error, to the asker alone. Its words quote what was typed (`<!channel>` too) and
     are plain text for the console and `ask`: escaped here, where they become Slack's."""
-    respond(text=escape(failure.shown), response_type="ephemeral", replace_original=False)
+    respond(text=escape(failure.shown), response_type="ephemeral", replace_original=replace)
 
 
 def send_file(client: WebClient, attachment: Attachment, ctx: Context) -> None:

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import math
+import random
 import re
 import sqlite3
 import threading
@@ -28,7 +29,7 @@ from revenium import params as P
 from revenium.records import Record
 from revenium.sandbox import schema, selection
 from revenium.sandbox.limits import Allowance, Fault, Faults, TokenBucket
-from revenium.sandbox.seed import add_records, generate
+from revenium.sandbox.seed import add_records, generate, replace_records
 from revenium.sandbox.spring import JSON, ApiError, error_response, json_response
 
 PREFIX = "/profitstream"
@@ -37,6 +38,7 @@ ME_PATH = "/v2/api/users/me"
 HAL = "application/hal+json"
 EMBEDDED = "aIImageMetricResourceList"
 MAX_PAGE_SIZE = 1000
+JITTER = 0.2  # a held response waits latency × (1 ± up to this), uniformly
 HASHID = re.compile(r"[0-9A-Za-z]{4,64}")
 _LOG_LENGTH = 500  # query strings and unknown names kept for tests to inspect
 _COUNT_CACHE = 512
@@ -56,12 +58,18 @@ class Sandbox:
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_page_size: int = MAX_PAGE_SIZE,
+        latency_ms: float = 0.0,
+        jitter: float = JITTER,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         if not HASHID.fullmatch(team_id):
             raise ValueError("team_id must look like a hashid (4-64 letters and digits)")
+        if latency_ms < 0 or not 0 <= jitter < 1:
+            raise ValueError("latency_ms must be >= 0 and jitter in [0, 1)")
         self._key = api_key
         self.team_id = team_id
         self.max_page_size = max_page_size
+        self.latency_ms, self.jitter, self._rng = latency_ms, jitter, rng
         self._wall, self._sleep = wall, sleep
         self._db_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -72,6 +80,7 @@ class Sandbox:
             self._conn.execute(f"PRAGMA {pragma}")
         schema.create(self._conn)
         self._counts: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._href: str | None = None  # the self links stored in the records' JSON
         self._bucket = TokenBucket(rate_per_s, monotonic=monotonic, wall=wall)
         self._faults = Faults()
         self._requests = 0
@@ -101,10 +110,33 @@ class Sandbox:
     # -- data -------------------------------------------------------------
 
     def add_records(self, records: Iterable[Record]) -> int:
+        """New records, listed from now on whatever their requestTime (a late one is old)."""
         with self._db_lock:
             added = add_records(self._conn, records)
-            self._counts.clear()
+            self._changed()
         return added
+
+    def replace_records(self, records: Iterable[Record]) -> int:
+        """Records that come back changed: each replaces the stored record with its id."""
+        with self._db_lock:
+            replaced = replace_records(self._conn, records)
+            self._changed()
+        return replaced
+
+    def _changed(self) -> None:
+        self._counts.clear()
+        if self._href is not None:
+            schema.link(self._conn, self._href, every=False)
+
+    def serve_at(self, base_url: str) -> None:
+        """Prepare pages for clients of `base_url` (REVENIUM_API_URL), before the first asks."""
+        with self._db_lock:
+            self._linked(base_url + LIST_PATH + "/")
+
+    def _linked(self, href: str) -> None:
+        if href != self._href:  # another host name: every stored link changes once
+            schema.link(self._conn, href, every=True)
+            self._href = href
 
     def count(self) -> int:
         with self._db_lock:
@@ -164,7 +196,13 @@ class Sandbox:
         for name, value in allowance.headers().items():
             response.headers.setdefault(name, value)
         response.headers["Date"] = formatdate(self._wall(), usegmt=True)  # the sandbox's clock
+        if self.latency_ms:
+            self._sleep(self.hold_s())  # no lock held: answers in flight wait side by side
         return response
+
+    def hold_s(self) -> float:
+        """How long the next answer is held: latency_ms, give or take the jitter."""
+        return self.latency_ms / 1000 * (1 + self.jitter * (2 * self._rng() - 1))
 
     def _faulty(
         self, fault: Fault | None, request: httpx.Request, route: str, prefix: str, ident: str
@@ -237,22 +275,17 @@ class Sandbox:
 
     def _page(self, items: list[tuple[str, str]], base: str) -> str:
         sel = selection.select(items, max_size=self.max_page_size)
-        sql = (
-            f"SELECT {schema.RECORD_JSON} FROM {schema.TABLE} {sel.where} {sel.order} "
-            "LIMIT ? OFFSET ?"
-        )
+        # Each record's whole JSON is stored text: a page computes nothing per record.
+        sql = f"SELECT {schema.LINKED} FROM {schema.TABLE} {sel.where} {sel.order} LIMIT ? OFFSET ?"
         with self._db_lock:
+            self._linked(base + "/")
             total = self._total(sel)
-            rows = [
-                text
-                for (text,) in self._conn.execute(
-                    sql, (base + "/", *sel.args, sel.size, sel.page * sel.size)
-                )
-            ]
+            args = (*sel.args, sel.size, sel.page * sel.size)
+            records = ",".join(text for (text,) in self._conn.execute(sql, args))
         pages = math.ceil(total / sel.size)
         page = {"size": sel.size, "totalElements": total, "totalPages": pages, "number": sel.page}
         links = _links(base, items, sel.page, sel.size, pages)
-        embedded = f'"_embedded":{{"{EMBEDDED}":[{",".join(rows)}]}},' if rows else ""
+        embedded = f'"_embedded":{{"{EMBEDDED}":[{records}]}},' if records else ""
         return f'{{{embedded}"_links":{_dumps(links)},"page":{_dumps(page)}}}'
 
     def _total(self, sel: selection.Selection) -> int:

@@ -17,6 +17,7 @@ from revenium.records import Record, field, format_time, parse_time
 
 TABLE = "metrics"
 HEAD = "_head"  # the record's JSON without its closing brace; the self link is appended
+LINKED = "_linked"  # the whole record's JSON, self link included, for the base last served
 ID = "id"
 REQUEST_TIME = "requestTime"
 RESPONSE_TIME = "responseTime"
@@ -104,7 +105,9 @@ _INDEXES = (
 
 
 def create(conn: sqlite3.Connection, *, indexes: bool = True) -> None:
-    columns = ", ".join([*(f"{quote(p)} {t.value}" for p, t in COLUMNS), f"{HEAD} TEXT"])
+    columns = ", ".join(
+        [*(f"{quote(p)} {t.value}" for p, t in COLUMNS), f"{HEAD} TEXT", f"{LINKED} TEXT"]
+    )
     conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns})")
     if indexes:
         create_indexes(conn)
@@ -149,6 +152,13 @@ RECORD_JSON = (
 def fill_json(conn: sqlite3.Connection) -> None:
     """Build the stored JSON of rows written since the last call."""
     conn.execute(_FILL)
+
+
+def link(conn: sqlite3.Connection, href: str, *, every: bool) -> None:
+    """Store each record's whole JSON with its self link under `href` (every row, or only
+    those without yet): pages then join stored text and compute nothing per record."""
+    where = "" if every else f" WHERE {LINKED} IS NULL"
+    conn.execute(f"UPDATE {TABLE} SET {LINKED} = {RECORD_JSON}{where}", (href,))
 
 
 def row_of(record: Record) -> tuple[Any, ...]:

@@ -1,4 +1,5 @@
-"""Deterministic synthetic image metrics: `generate` fills the sandbox table; `add_records` more.
+"""Synthetic image metrics: `generate` fills the sandbox table, `add_records` and
+`replace_records` add and change records later (late arrivals, corrections).
 
 Same (seed, days, per_day, end) gives byte-identical rows. Fast by construction:
 choices are lookups in tables built once, one 64-bit draw feeds most fields of
@@ -282,6 +283,19 @@ class _savepoint:
         if kind is not None:
             self.conn.execute("ROLLBACK TO sandbox_seed")
         self.conn.execute("RELEASE sandbox_seed")
+
+
+def replace_records(conn: sqlite3.Connection, records: Iterable[Record]) -> int:
+    """Each record replaces the one with its id (which must exist); return how many."""
+    with _savepoint(conn):
+        rows = [schema.row_of(r) for r in records]
+        sql = f"DELETE FROM {schema.TABLE} WHERE {schema.quote(schema.ID)} = ?"
+        for row in rows:
+            if conn.execute(sql, (row[0],)).rowcount != 1:
+                raise KeyError(f"no record with id {row[0]!r} to replace")
+        conn.executemany(schema.INSERT, rows)
+        schema.fill_json(conn)
+    return len(rows)
 
 
 def add_records(conn: sqlite3.Connection, records: Iterable[Record]) -> int:

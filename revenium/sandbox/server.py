@@ -116,13 +116,21 @@ def run(
     team_id: str,
     end: datetime | None = None,
     stop: threading.Event | None = None,
+    latency_ms: float = 0.0,
 ) -> None:
     """Generate, serve and block until interrupted (or `stop` is set); prints how to connect."""
     end = end or SystemClock().now()
     box = Sandbox.seeded(
-        seed=seed, days=days, per_day=per_day, end=end, api_key=api_key, team_id=team_id
+        seed=seed,
+        days=days,
+        per_day=per_day,
+        end=end,
+        api_key=api_key,
+        team_id=team_id,
+        latency_ms=latency_ms,
     )
     with serve(box, host, port) as server:
+        box.serve_at(server.url)
         print(f"Revenium sandbox: {box.count():,} records up to {end.isoformat()}", flush=True)
         print(f"REVENIUM_API_URL={server.url}", flush=True)
         print(f"REVENIUM_API_KEY={api_key}", flush=True)

@@ -239,3 +239,25 @@ def test_the_announced_next_post_waits_for_the_settle_delay_like_the_scheduler()
     posted = date(2026, 11, 24)  # today's are done: the next ones are tomorrow's
     assert next_post(midnight, posted, evening) == datetime(2026, 11, 25, 5, 5, tzinfo=UTC)
     assert next_post(nine, posted, evening) == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def test_the_digest_says_what_moved_and_where_the_month_is_heading(
+    box: Sandbox, source: ApiSource
+) -> None:
+    digest = Digest("C0FINOPS", time(9), CREATED, "UTC")
+    reply = build_digest(source, digest, date(2026, 11, 2), END)  # covers Sunday Nov 1
+    assert reply is not None
+    data, everything = reply.data["digest"], box.records()
+    sunday = summarize(on(everything, date(2026, 11, 1), "UTC", {})).cost
+    saturday = summarize(on(everything, date(2026, 10, 31), "UTC", {})).cost
+    assert data["change"] == {
+        "before": pytest.approx(saturday),
+        "after": pytest.approx(sunday),
+        "delta": pytest.approx(sunday - saturday),
+    }
+    # November so far is that one day: its pace, for the 29 days left.
+    assert data["forecast"]["so_far"] == pytest.approx(sunday)
+    assert data["forecast"]["value"] == pytest.approx(sunday * 30)
+    text = blocks_to_text(reply.blocks)
+    assert "What moved vs the day before" in text and "Month-end forecast" in text
+    assert "month to date + the last day's pace × days left" in text

@@ -308,7 +308,10 @@ def test_which_actions_change_things() -> None:
         ("rule add x when cost > 5 per 1h in #finops", "`#finops` is not a channel"),
         ("rule add x when cost > 5 per 1h frob", "`frob` is not understood in a rule"),
         ("rule add x when cost > 5 per 1h evrey 5m", "did you mean `every`?"),
-        ("rule add x when cost > 5 per 1h min 4", "applies to error-rate rules only"),
+        (
+            "rule add x when cost > 5 per 1h min 4",
+            "applies to error-rate rules (minimum requests) and anomaly rules",
+        ),
         ("rule add x when cost > 5 per 1h min-volume 4", "applies to change rules only"),
         ("rule add x when cost > 50 per 1h recover below 60", "must lie between"),
         ("rule add x when cost > 50 per 1h recover above 40", "write `recover below"),

@@ -4,6 +4,7 @@ ephemeral, and a silence from a button that really keeps the channel quiet."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import datetime, timedelta
@@ -189,6 +190,9 @@ class Exploding:
 
     def as_of(self) -> None:
         return None
+
+    def listening(self, progress: Any) -> Any:
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         pass

@@ -13,15 +13,17 @@ from tests.support import mirror as K
 
 
 def _reference(team: str, record: Record) -> tuple[Any, ...]:
-    values = [c.value(record) for c in C.COLUMNS]
-    keys = [values[i].lower() if isinstance(values[i], str) else None for i in C._KEY_AT]
+    own = [c.value(record) for c in C.OWN_COLUMNS]
+    described = tuple(c.value(record) for c in C.DESCRIBED)
     at = C.micros(parse_time(record["requestTime"]))
-    return (team, at, record["id"], *values, *keys, int(bool(record.get("errorReason"))))
+    return (team, at, record["id"], described, *own, int(bool(record.get("errorReason"))))
 
 
 def _stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """As SQLite keeps it: booleans are integers."""
-    return tuple(int(v) if isinstance(v, bool) else v for v in row)
+    return tuple(
+        _stored(v) if isinstance(v, tuple) else int(v) if isinstance(v, bool) else v for v in row
+    )
 
 
 ODD: list[dict[str, Any]] = [

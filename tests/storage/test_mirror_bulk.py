@@ -1,4 +1,4 @@
-"""The mirror's cold load: new ids go in without a DELETE; rollups by numpy equal the row loop."""
+"""The mirror's loads: known rows are replaced, teams stay apart; numpy rollups = the row loop."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_a_batch_mixing_new_and_known_ids_replaces_the_known_ones() -> None:
     mirror.upsert(TEAM, [*records[100:], changed], batch=1000)
     rows = mirror.db.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
     assert rows == 300
-    assert mirror.get(changed["id"]) == changed
+    assert K.held(mirror, TEAM, changed["id"]) == [K.as_held(changed)]
     expected = [*records[:50], changed, *records[51:]]
     assert mirror.summary(TEAM, ALL) == summarize(expected)
 

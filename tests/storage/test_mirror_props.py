@@ -171,7 +171,7 @@ def test_records_match_the_filter_and_order(
     want = _reference_order(K.expected(query, RECORDS), spec)
     got = mirror.records(TEAM, query, limit=25, offset=offset, order=tuple(order) or None)
     assert [r["id"] for r in got] == want[offset : offset + 25]
-    assert all(r == next(x for x in RECORDS if x["id"] == r["id"]) for r in got[:3])
+    assert all(r == K.as_held(next(x for x in RECORDS if x["id"] == r["id"])) for r in got[:3])
 
 
 @SETTINGS

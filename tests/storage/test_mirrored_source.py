@@ -3,11 +3,10 @@ mirror, the sandbox and a plain-Python filter agree on what every query means.""
 
 from __future__ import annotations
 
-import math
+import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,17 @@ from hypothesis import strategies as st
 
 from revenium import params as P
 from revenium.clock import FakeClock
-from revenium.figures import Summary, summarize
+from revenium.figures import summarize
 from revenium.query import Query, Strict, Window
-from revenium.records import Record, parse_time
+from revenium.records import Record, format_time, parse_time
 from revenium.sandbox.core import Sandbox
 from revenium.source import ApiSource
-from revenium.sync import sync_window
+from revenium.sync import Reader
 from storage.db import ThreadDatabases
 from storage.mirrored import MirroredSource
 from tests.fakes.revenium import TEAM, client_over, seeded
 from tests.support import oracle
+from tests.support.mirror import close
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 FRESH = timedelta(seconds=60)
@@ -50,7 +50,7 @@ def source(box: Sandbox, path: Path, clock: FakeClock) -> MirroredSource:
     return MirroredSource(
         ThreadDatabases(path),
         TEAM,
-        partial(sync_window, client, page_size=200),
+        Reader(client, {"page_size": 200}),
         ApiSource(client),
         clock,
         freshness=FRESH,
@@ -59,15 +59,6 @@ def source(box: Sandbox, path: Path, clock: FakeClock) -> MirroredSource:
 
 def window(days: float, end: datetime = NOW) -> Window:
     return Window(end - timedelta(days=days), end, "UTC", f"last {days}d")
-
-
-def close(a: Summary, b: Summary) -> bool:
-    # Figures are rounded to 6 places; sums added in another order can round either side
-    # of a boundary (0.0536875 -> 0.053687 or 0.053688): one unit there is still equal.
-    return all(
-        math.isclose(x, y, abs_tol=1.5e-6) if isinstance(x, float) else x == y
-        for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)
-    )
 
 
 def test_warm_answers_cost_no_request(box: Sandbox, tmp_path: Path) -> None:
@@ -184,9 +175,36 @@ def queries(draw: st.DrawFn) -> Query:
 
 
 @pytest.fixture(scope="module")
-def warm(box: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> MirroredSource:
-    src = source(box, tmp_path_factory.mktemp("warm") / "m.db", FakeClock(NOW))
+def moving() -> Iterator[Sandbox]:
+    """A sandbox whose records, after the mirror's first read, arrive late and change."""
+    sandbox = seeded(end=NOW, seed=8, days=40, per_day=60)
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture(scope="module")
+def warm(moving: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> MirroredSource:
+    """The mirror of `moving` after its first read, late records (5 min to 10 days late) and
+    changes in place (costs, one time moved) within the last 48 h, and the syncs after."""
+    clock = FakeClock(NOW)
+    src = source(moving, tmp_path_factory.mktemp("warm") / "m.db", clock)
     src.summary(Query(window=window(30)))
+    rng = random.Random(8)
+    kept = moving.records()
+    recent = [r for r in kept if NOW - parse_time(r["requestTime"]) < timedelta(hours=46)]
+    changed = [{**r, "totalCost": round(rng.uniform(0, 0.2), 3)} for r in rng.sample(recent, 20)]
+    changed[0] = {**changed[0], "requestTime": format_time(NOW - timedelta(hours=5))}
+    moving.replace_records(changed)
+    ages = [timedelta(minutes=5), timedelta(hours=2), timedelta(hours=30), timedelta(days=10)]
+    model = P.param("model").field or ""
+    late = [
+        {**rng.choice(kept), "id": f"Late{i:03d}", "requestTime": format_time(NOW - age)}
+        for i, age in enumerate(ages * 3)
+    ]
+    moving.add_records([{**r, model: rng.choice(VALUES["model"])} for r in late])
+    for _ in range(60):  # an hour of syncs: every hour of the last 48 read again
+        clock.advance(timedelta(seconds=61))
+        src.summary(Query(window=window(1, clock.now())))
     return src
 
 
@@ -199,8 +217,8 @@ class Records(list[Record]):
 
 
 @pytest.fixture(scope="module")
-def every(box: Sandbox) -> Records:
-    return Records(box.records())
+def every(moving: Sandbox, warm: MirroredSource) -> Records:
+    return Records(moving.records())  # once the mirror saw the late and changed records
 
 
 @settings(

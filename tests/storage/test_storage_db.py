@@ -76,7 +76,9 @@ def test_pragmas(tmp_path: Path) -> None:
 
 def test_in_memory_database_is_migrated() -> None:
     db = open_db(":memory:")
-    assert {"records", "records_json", "mirror_rollups"} <= set(db.table_names())
+    assert {"record_rows", "mirror_dims", "mirror_reads", "mirror_rollups"} <= set(db.table_names())
+    assert db.view_names() == ["records"]
+    assert "records_json" not in db.table_names()
     assert [m.name for m in MIGRATIONS.applied(db)] == [m.name for m in MIGRATIONS._migrations]
 
 
@@ -184,26 +186,15 @@ def test_thread_databases_share_a_scratch_file_for_memory() -> None:
     assert not scratch.exists()
 
 
-def test_a_mirror_filled_before_m003_keeps_its_rows_and_replaces_them_by_id() -> None:
-    from storage import columns as C
-
+def test_a_mirror_filled_before_m005_is_emptied_and_read_afresh() -> None:
+    """m005 drops the bodies; the mirror is a cache of the API, so it starts over."""
     db = Database(sqlite3.connect(":memory:", isolation_level=None))
-    MIGRATIONS.apply(db, stop_before="m003_one_id_index")
-    records = K.make_records(seed=5, count=50)
-    rows = [C.row("T", r) for r in records]
-    marks = ", ".join("?" * len(C.ROW_NAMES))
-    db.conn.executemany(f"INSERT INTO records ({', '.join(C.ROW_NAMES)}) VALUES ({marks})", rows)
-    db.conn.executemany(
-        "INSERT INTO records_json (id, team, json) VALUES (?, 'T', ?)",
-        [(r["id"], C.to_json(r)) for r in records],
-    )
+    MIGRATIONS.apply(db, stop_before="m005_rows_are_records")
+    db.conn.execute("INSERT INTO mirror_coverage VALUES ('T', 0, 10)")
+    db.conn.execute("INSERT INTO mirror_sync VALUES ('T', 10)")
     migrate(db)
-    times = dict(db.conn.execute(f"SELECT id, {C.TIME} FROM records").fetchall())
-    assert dict(db.conn.execute("SELECT id, at FROM records_json").fetchall()) == times
-    assert "records_id" not in {i.name for i in db["records"].indexes}
-
-    moved = {**records[0], "requestTime": "2026-01-01T00:00:00.000Z", "totalCost": 9.0}
-    Mirror(db).upsert("T", [moved])
-    got = db.conn.execute(f"SELECT {C.TIME}, {C.COST} FROM records WHERE id = ?", (moved["id"],))
-    assert got.fetchall() == [(C.row("T", moved)[1], 9.0)]  # the old row went
+    assert db.conn.execute("SELECT COUNT(*) FROM mirror_coverage").fetchone()[0] == 0
+    assert {"records_json", "mirror_dicts"}.isdisjoint(db.table_names())
+    records = K.make_records(seed=5, count=50)
+    assert Mirror(db).upsert("T", records) == 50
     assert db.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 50

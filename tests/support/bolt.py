@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -23,6 +23,7 @@ from tests.fakes.signing import SECRET, block_action_body, signed_headers, slash
 from tests.support.world import CHANNEL, World
 
 _responses = itertools.count(1)
+Until = Callable[[list[dict[str, Any]]], bool]
 
 
 class Bolt:
@@ -67,6 +68,19 @@ class Bolt:
 
     def command(self, text: str, user: str) -> dict[str, Any]:
         return self.answer(self.send(text, user))
+
+    def ask(
+        self, text: str, user: str, until: Until = bool, timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
+        """Every post of a command's response_url (progress, then the answer), once `until`
+        holds of them."""
+        rid = self.send(text, user)
+
+        def posted() -> list[dict[str, Any]]:
+            posts = [dict(p) for p in self.world.slack.responses(rid)]
+            return posts if posts and until(posts) else []
+
+        return self.world.slack.wait_for(posted, timeout=timeout)
 
     def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
         """Click the button `action_id` of a message in the channel."""

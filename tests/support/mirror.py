@@ -7,6 +7,7 @@ whatever order it is added in.
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from revenium.buckets import Bucket, bucket_starts, index_of
 from revenium.figures import Summary, Tally
 from revenium.query import Query
 from revenium.records import Record, format_time, parse_time
+from storage import columns as C
+from storage.mirror import Mirror
 from tests.support import oracle
 
 BASE = datetime(2026, 10, 31, 12, tzinfo=UTC)  # spans the New York DST change of 2026-11-01
@@ -98,3 +101,26 @@ def expected_series(
     for record in expected(query, records):
         tallies[index_of(parse_time(record["requestTime"]), starts)].add(record)
     return [(s, t.summary()) for s, t in zip(starts, tallies, strict=True)]
+
+
+def as_held(record: Record) -> Record:
+    """A record as the mirror gives it back: every field, nulls kept, no `_links`."""
+    row = C.row("T", record)
+    return C.record_of(row[1], row[2], [*row[4:-1], *row[3]])
+
+
+def held(mirror: Mirror, team: str, record_id: str) -> list[Record]:
+    """Every row the mirror holds for an id (more than one would be a bug)."""
+    names = ", ".join(c.name for c in C.STORED)
+    sql = f"SELECT {C.TIME}, id, {names} FROM records WHERE team = ? AND id = ?"
+    rows = mirror.db.conn.execute(sql, (team, record_id)).fetchall()
+    return [C.record_of(at, key, values) for at, key, *values in rows]
+
+
+def close(a: Summary, b: Summary) -> bool:
+    # Figures are rounded to 6 places; sums added in another order can round either side
+    # of a boundary (0.0536875 -> 0.053687 or 0.053688): one unit there is still equal.
+    return all(
+        math.isclose(x, y, abs_tol=1.5e-6) if isinstance(x, float) else x == y
+        for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)
+    )

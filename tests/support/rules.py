@@ -1,5 +1,6 @@
-"""Test helpers for rules/: summaries built by hand, and a record source that answers
-queries the way the mirror does (window, exact filters, group by) through figures.group."""
+"""Test helpers for rules/: summaries built by hand, rules as typed, and a record source that
+answers queries the way the mirror does (window, exact filters, group by) through
+figures.group."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.grammar.actions import AddRule, Where
+from bot.grammar.configure import parse_action
 from revenium import params as P
 from revenium.figures import Summary, group, summarize
 from revenium.query import Query
 from revenium.records import Record, format_time, parse_time
 from revenium.records import field as record_field
+from rules.model import Rule
 from rules.thresholds import Group
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday, aligned to every grid used here
@@ -20,6 +24,13 @@ T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday, aligned to every grid
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def typed_rule(text: str, now: datetime = T0, channel: str = "C0ALERTS") -> Rule:
+    """A rule as an admin types it after `/imgmetrics rule add`."""
+    action = parse_action("rule", ["add", *text.split()], Where(now, "UTC", channel, "U0ADMIN"))
+    assert isinstance(action, AddRule)
+    return action.rule
 
 
 def summary(**figures: Any) -> Summary:

@@ -21,10 +21,13 @@ from revenium import params as P
 from revenium.clock import FakeClock
 from revenium.records import format_time
 from revenium.sandbox.core import Sandbox
+from revenium.source import MetricsSource
+from revenium.sync import Reader
 from rules.model import Metric, Rule
 from storage import alerts as A
-from storage.db import open_db
-from tests.fakes.revenium import empty, source_over
+from storage.db import ThreadDatabases, open_db
+from storage.mirrored import MirroredSource
+from tests.fakes.revenium import TEAM, client_over, empty, source_over
 from tests.fakes.slack import FakeSlack
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -79,10 +82,21 @@ class World:
     def db_path(self) -> Path:
         return self.tmp / "state.db"
 
-    def process(self, holder: str = "proc-1") -> Process:
-        """Fresh process objects (db connection, source, Slack client) over the same files."""
+    def process(self, holder: str = "proc-1", *, mirrored: bool = False) -> Process:
+        """Fresh process objects (db connection, source, Slack client) over the same files;
+        `mirrored`: figures from a mirror of the sandbox (as in production), else read live."""
         db = open_db(self.db_path)
-        rt = Runtime(Settings(tz="UTC"), self.clock, source_over(self.box), OneDatabase(db))
+        source: MetricsSource = source_over(self.box)
+        if mirrored:
+            source = MirroredSource(
+                ThreadDatabases(self.tmp / "mirror.db"),
+                TEAM,
+                Reader(client_over(self.box)),
+                source,
+                self.clock,
+                freshness=timedelta(seconds=60),
+            )
+        rt = Runtime(Settings(tz="UTC"), self.clock, source, OneDatabase(db))
         client = WebClient(token=self.slack.token, base_url=self.slack.url, retry_handlers=[])
         return Process(self, rt, SlackNotifier(client), holder)
 
