@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from benchmarks import ack, scheduler_bench, speed
+from benchmarks import ack, backtest_bench, scheduler_bench, speed
 
 
 def main() -> None:
@@ -18,6 +18,7 @@ def main() -> None:
     ack.run(args.records)
     print("scheduler pass, 1,000 rules, warm source (goal: under 1 s of local work):")
     scheduler_bench.main(1000)
+    backtest_bench.run(args.records)
 
 
 if __name__ == "__main__":

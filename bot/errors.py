@@ -6,7 +6,7 @@
     │   ├── NotFound              a record, rule, budget or digest that does not exist
     │   ├── Refusal               understood, but this user may not do it
     │   └── ConfigError           a setting is missing or wrong: names the variable
-    ├── rules.replay.TooMuchHistory   a backtest's span holds more than it can replay (exit 2)
+    ├── rules.replay.BeyondHistory    a backtest reaching back past the history kept (exit 2)
     ├── revenium.errors.ReveniumError the API failed: key, team, unreachable, rate (exit 1)
     ├── rules.engine.SourceError      the metrics source's own store failed (exit 1)
     ├── sqlite3.Error                 the state database failed (exit 1)
@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from revenium.errors import ReveniumError
 from rules.engine import SourceError
-from rules.replay import TooMuchHistory
+from rules.replay import BeyondHistory
 
 T = TypeVar("T")
 
@@ -101,7 +101,7 @@ class Failure:
 # (type, exit code, how its message starts), most specific first
 _SHOWN: tuple[tuple[type[BaseException], int, str], ...] = (
     (UserError, 2, ""),
-    (TooMuchHistory, 2, ""),
+    (BeyondHistory, 2, ""),
     (ReveniumError, 1, "Revenium: "),
     (SourceError, 1, "the metrics source failed: "),
     (sqlite3.Error, 1, "storage failed: "),

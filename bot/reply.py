@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,13 @@ class Reply:
     data: dict[str, Any] = field(default_factory=dict)  # `ask --json` payload
     share: bool = False  # post in channel instead of ephemeral
     files: tuple[Attachment, ...] = ()
+    # The whole answer when part of it may be slow (a rule card's backtest): Slack shows
+    # this reply first if `later` takes long, then replaces it; shells wait for `later`.
+    later: Callable[[], Reply] | None = field(default=None, compare=False)
+
+    def complete(self) -> Reply:
+        """The whole answer, its slow part included."""
+        return self if self.later is None else self.later()
 
 
 # Who the local shells act as: the operator of this host, who holds the database and so

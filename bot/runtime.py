@@ -1,5 +1,6 @@
-"""What every command and pass is handed: settings, the clock, the metrics source, the state
-database, and who may change rules. Built once at start-up (bot/cli/wiring.py)."""
+"""What every command and pass is handed: settings, the clock, the metrics source, where
+backtests read history, the state database, and who may change rules. Built once at
+start-up (bot/cli/wiring.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlite_utils import Database
 from bot.config import Settings
 from revenium.clock import Clock
 from revenium.source import MetricsSource
+from rules.history import Archive
+from rules.streamed import StreamArchive
 
 
 class Databases(Protocol):
@@ -44,6 +47,12 @@ class Runtime:
     source: MetricsSource
     dbs: Databases | None = None  # rules, alerts, digests: storage/alerts.py and siblings
     admins: AdminCheck | None = None  # None: only IMGMETRICS_ADMINS and the operator
+    archive: Archive | None = None  # backtests' history (the mirror); None: `source` streamed
+
+    @property
+    def history(self) -> Archive:
+        """Where backtests and rule cards read the past."""
+        return self.archive if self.archive is not None else StreamArchive(self.source)
 
     @property
     def db(self) -> Database:

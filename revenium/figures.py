@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,9 +42,11 @@ def nearest_rank(sorted_values: list[int] | array[int], p: float) -> int | None:
 
 
 class Tally:
-    """Accumulates one group's figures in constant memory but for the durations."""
+    """Accumulates one group's figures in constant memory but for the durations (kept only
+    when `durations`: a backtest's buckets need the sums alone)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durations: bool = True) -> None:
+        self.keep_durations = durations
         self.requests = 0
         self.images = 0
         self.requested = 0
@@ -67,24 +69,50 @@ class Tally:
             self.errors += 1
             self.wasted += cost
         duration = record.get("requestDuration")
-        if duration is not None:
+        if duration is not None and self.keep_durations:
             self.durations.append(int(duration))
+
+    def sums(self) -> Sums:
+        """The additive figures, in `summary_of`'s order."""
+        return (
+            self.requests,
+            self.images,
+            self.requested,
+            self.cost,
+            self.errors,
+            self.wasted,
+            self.shortfall,
+        )
 
     def summary(self) -> Summary:
         durations = sorted(self.durations)
-        return Summary(
-            requests=self.requests,
-            images=self.images,
-            requested_images=self.requested,
-            cost=round(self.cost, 6),
-            errors=self.errors,
-            error_rate=self.errors / self.requests if self.requests else 0.0,
-            cost_per_image=round(self.cost / self.images, 6) if self.images else None,
-            duration_p50_ms=nearest_rank(durations, 0.50),
-            duration_p95_ms=nearest_rank(durations, 0.95),
-            wasted_cost=round(self.wasted, 6),
-            shortfall=self.shortfall,
-        )
+        return summary_of(self.sums(), durations)
+
+
+Sums = tuple[int, int, int, float, int, float, int]  # requests … shortfall, as Tally.sums
+
+
+def summary_of(sums: Sequence[float], durations: list[int] | None = None) -> Summary:
+    """The figures of some records from their sums (Tally.sums' order) and, when known, their
+    sorted durations: the one place rates and rounding are defined."""
+    requests, images, requested, cost, errors, wasted, shortfall = sums
+    requests, images, errors = int(requests), int(images), int(errors)
+    p50 = p95 = None
+    if durations is not None:
+        p50, p95 = nearest_rank(durations, 0.50), nearest_rank(durations, 0.95)
+    return Summary(  # positional, in field order: backtests build one per group and window
+        requests,
+        images,
+        int(requested),
+        round(cost, 6),
+        errors,
+        errors / requests if requests else 0.0,
+        round(cost / images, 6) if images else None,
+        p50,
+        p95,
+        round(wasted, 6),
+        int(shortfall),
+    )
 
 
 def summarize(records: Iterable[Record]) -> Summary:
@@ -100,6 +128,9 @@ def group(records: Iterable[Record], path: str) -> list[tuple[Any, Summary]]:
     for record in records:
         key = field(record, path)
         tallies.setdefault(key, Tally()).add(record)
-    rows = [(key, t.summary()) for key, t in tallies.items()]
-    rows.sort(key=lambda row: (-row[1].cost, str(row[0])))
-    return rows
+    return ranked([(key, t.summary()) for key, t in tallies.items()])
+
+
+def ranked(rows: Iterable[tuple[Any, Summary]]) -> list[tuple[Any, Summary]]:
+    """Grouped figures as every source orders them: highest cost first, then by value."""
+    return sorted(rows, key=lambda row: (-row[1].cost, str(row[0])))

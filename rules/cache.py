@@ -15,10 +15,11 @@ from revenium import params as P
 from revenium.figures import Summary
 from revenium.query import Query
 from rules.engine import SOURCE_ERRORS, SourceError
+from rules.history import History
 from rules.model import Metric, Rule
 from rules.notification import Contributor
 from rules.thresholds import Fetch, Group
-from rules.why import DIMENSIONS, Change, Changes, Figures, explain, rows_of, versus
+from rules.why import DIMENSIONS, Change, Changes, explain, rows_of, versus
 
 # Who to name as an alert's top contributors: dimensions other than the rule's own `by`.
 CONTRIBUTOR_DIMENSIONS = tuple(
@@ -32,16 +33,20 @@ Rows = list[tuple[Group, Summary]]
 class SourceCache:
     """Memoizes `grouped` and `summary` answers (and failures) for one scheduler pass."""
 
-    source: Figures
+    source: History  # live: the MetricsSource; in a backtest: its history, bucketed
     answers: dict[tuple[Query, str | None], Rows | Exception] = field(default_factory=dict)
     asked: int = 0  # questions that reached the source
+    keep: int | None = None  # answers kept, the least used dropped: a backtest asks new windows
 
     def rows(self, query: Query, by: str | None) -> Rows:
         key = (replace(query, group_by=None), by)
-        if key not in self.answers:
+        found = self.answers.pop(key, None)
+        if found is None:
             self.asked += 1
-            self.answers[key] = self._ask(key[0], by)
-        found = self.answers[key]
+            found = self._ask(key[0], by)
+        self.answers[key] = found  # the latest asked last: the first to go is the least used
+        if self.keep is not None and len(self.answers) > self.keep:
+            del self.answers[next(iter(self.answers))]
         if isinstance(found, Exception):
             raise found
         return found

@@ -16,7 +16,7 @@ from revenium.errors import ReveniumError
 from revenium.query import Query
 from rules.model import Rule
 from rules.notification import Contributors, NoteKind, Notification, Resolution, slot_of
-from rules.schedule import catch_up, next_run
+from rules.schedule import slots
 from rules.silences import Silence, expired_while_firing, is_silenced
 from rules.state import (
     Cause,
@@ -315,13 +315,7 @@ def backtest(
     live = replace(rule, paused=False)
     states: dict[Group, InstanceState] = {}
     out: list[tuple[datetime, Notification]] = []
-    at = catch_up(None, rule.every, start, rule.tz)
-    assert at is not None
-    if at < start:
-        at = next_run(rule.every, rule.tz, at)
-    for _ in range(max_steps):
-        if at >= end:
-            return out
+    for at in slots(rule.every, rule.tz, start, end, max_steps):
         result = run_rule(
             live, states, fetch_at, (), at, contributors=contributors, changes=changes
         )
@@ -329,5 +323,4 @@ def backtest(
             raise SourceError(result.failure.message)
         states = result.new_states
         out.extend((at, note) for note in result.notifications)
-        at = next_run(rule.every, rule.tz, at)
-    raise ValueError(f"a backtest is limited to {max_steps} evaluations: shorten the period")
+    return out

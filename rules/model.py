@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -211,7 +212,7 @@ class Rule:
             getattr(self, name) == getattr(edited, name) for name in same
         )
 
-    @property
+    @cached_property  # read twice per group per evaluation: backtests evaluate thousands
     def recovery_threshold(self) -> float:
         """Hysteresis: 90 % of the trigger; for `below` rules the same band above it."""
         factor = 2 - self.recovery_ratio if self.below else self.recovery_ratio

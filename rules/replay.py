@@ -1,91 +1,53 @@
-"""Rules run against a MetricsSource outside the scheduler: backtests that read the history
-once and replay `rules.engine.backtest` over it in memory, and `rule test`'s preview.
+"""Rules run outside the scheduler: backtests, which replay `rules.engine.backtest` over
+history read once, and `rule test`'s preview.
 
-A backtest evaluates every few minutes over days: one request per evaluation would
-be thousands. The records of the whole span are read once, sorted by time, and each
-evaluation's window is a slice of them.
+A backtest evaluates every few minutes over days: one question per evaluation would be
+thousands. `plan` finds the grid every window of the replay falls on; the Archive reads
+the span once into per-bucket sums (rules/history.py), and each evaluation sums its
+window's buckets. The engine, its state machine and its top contributors are the live ones.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import reduce
+from math import gcd
+from zoneinfo import ZoneInfo
 
-from revenium import params as P
-from revenium.figures import Summary, group, summarize
-from revenium.query import Query, Window
-from revenium.records import Record, field, parse_time
+from revenium.query import Window
 from revenium.source import MetricsSource
-from rules.cache import SourceCache
-from rules.engine import backtest
+from rules.cache import CONTRIBUTOR_DIMENSIONS, SourceCache
+from rules.engine import BACKTEST_MAX_STEPS, backtest
+from rules.history import Archive, Plan, exact
 from rules.model import Rule
 from rules.notification import NoteKind, Notification, slot_of
+from rules.schedule import slots
 from rules.state import InstanceState
-from rules.thresholds import Finding, Group, evaluate
+from rules.sums import Dims
+from rules.thresholds import Finding, Group, evaluate, windows
 
-MAX_RECORDS = 300_000  # history held in memory for one backtest
+MAX_BUCKETS = 500_000  # a finer grid than this (odd seconds in a rule) asks window by window
+REACH_SLACK = timedelta(hours=1)  # a span of exactly the history kept, asked a moment late
+KEPT_ANSWERS = 64  # an evaluation's own window, its baseline, an alert's contributors
+_MICROSECOND = timedelta(microseconds=1)
 
 
-class TooMuchHistory(Exception):
-    """More records than a backtest holds in memory; the message says how to narrow it."""
-
-
-@dataclass(frozen=True)
-class History:
-    """The records of a span, read once with `base`'s filters, answering `summary` and
-    `grouped` for any window inside it as the source would.
-
-    A query may add exact filters of its own (top contributors add the alert's group):
-    those are applied here, since the records were read without them.
-    """
-
-    records: list[Record]
-    times: list[datetime]
-    base: Query
-
-    @classmethod
-    def read(cls, source: MetricsSource, query: Query, window: Window) -> History:
-        found = source.records(query.with_window(window), limit=MAX_RECORDS + 1)
-        if len(found) > MAX_RECORDS:
-            raise TooMuchHistory(
-                f"more than {MAX_RECORDS:,} records in the backtest's span: narrow the rule's "
-                "filters or the backtest window"
-            )
-        pairs = sorted(((parse_time(r["requestTime"]), r) for r in found), key=lambda p: p[0])
-        return cls([r for _, r in pairs], [t for t, _ in pairs], query)
-
-    def summary(self, query: Query) -> Summary:
-        return summarize(self._chosen(query))
-
-    def grouped(self, query: Query, dimension: str) -> list[tuple[Group, Summary]]:
-        path = P.param(dimension).field
-        assert path is not None
-        return group(self._chosen(query), path)
-
-    def _chosen(self, query: Query) -> list[Record]:
-        assert query.window is not None
-        lo = bisect_left(self.times, query.window.start)
-        hi = bisect_left(self.times, query.window.end)
-        extra = [
-            (P.param(n).field or n, v) for n, v in query.filters if (n, v) not in self.base.filters
-        ]
-        return [
-            r
-            for r in self.records[lo:hi]
-            if query.accepts(r) and all(field(r, path) == v for path, v in extra)
-        ]
+class BeyondHistory(Exception):
+    """A backtest reaching back further than the history kept; says how far it can go."""
 
 
 def backtest_messages(
-    rule: Rule, source: MetricsSource, start: datetime, end: datetime
+    rule: Rule, archive: Archive, start: datetime, end: datetime
 ) -> list[tuple[datetime, Notification]]:
     """Every message `rule` would have sent over [start, end): the live pass's evaluator,
     state machine and top contributors, on a fake clock over history read once."""
-    earliest = start - rule.settle - rule.per - rule.lookback
-    span = Window(earliest, max(end - rule.settle, earliest + timedelta(seconds=1)), rule.tz)
-    cache = SourceCache(History.read(source, rule.query, span))
+    earliest = archive.earliest()
+    if earliest is not None and start < earliest - REACH_SLACK:
+        raise beyond(rule, earliest, end)
+    # An evaluation asks a few windows, never again once it is past: keep the last few.
+    cache = SourceCache(archive.history(plan(rule, start, end)), keep=KEPT_ANSWERS)
     return backtest(
         rule,
         cache.fetch(rule.by),
@@ -93,6 +55,48 @@ def backtest_messages(
         end,
         contributors=cache.contributors(rule.by),
         changes=cache.changes(rule),
+    )
+
+
+def plan(rule: Rule, start: datetime, end: datetime) -> Plan | None:
+    """The grid of every window the replay of [start, end) reads: from the earliest window
+    start to the latest end, in steps of the largest span that divides every offset (5 min
+    for a rule checked every 5 min). None when there is nothing to replay or the grid is
+    too fine to be worth bucketing."""
+    edges = [
+        edge
+        for at in slots(rule.every, rule.tz, start, end, BACKTEST_MAX_STEPS)
+        for window in windows(rule, at)
+        for edge in (window.start, window.end)
+    ]
+    if not edges:
+        return None
+    origin = min(edges)
+    step = reduce(gcd, ((edge - origin) // _MICROSECOND for edge in edges)) * _MICROSECOND
+    buckets = (max(edges) - origin) // step
+    if buckets > MAX_BUCKETS:
+        return None
+    base = replace(rule.query, window=None, group_by=None)
+    main: Dims = (rule.by,) if rule.by else ()
+    return Plan(base, origin, step, buckets, main, contributor_cubes(rule.by))
+
+
+def contributor_cubes(by: str | None) -> tuple[Dims, ...]:
+    """The cubes that name an alert's top contributors (rules/cache.py): each contributing
+    dimension, within the alert's group when the rule has one that buckets can match."""
+    if by is not None and not exact(by):
+        return ()
+    group = (by,) if by else ()
+    return tuple(tuple(sorted((*group, dim))) for dim in CONTRIBUTOR_DIMENSIONS if dim != by)
+
+
+def beyond(rule: Rule, earliest: datetime, end: datetime) -> BeyondHistory:
+    days = (end - earliest) // timedelta(days=1)
+    when = earliest.astimezone(ZoneInfo(rule.tz)).strftime("%Y-%m-%d %H:%M")
+    kept = f"{days} day{'' if days == 1 else 's'}"
+    return BeyondHistory(
+        f"history is kept for the last {kept}: a backtest can reach back to {when}"
+        f" ({rule.tz}) at the earliest — ask for `last {days}d` or less"
     )
 
 
@@ -114,9 +118,9 @@ class BacktestResult:
     episodes: list[Episode]
 
 
-def run_backtest(rule: Rule, source: MetricsSource, window: Window) -> BacktestResult:
+def run_backtest(rule: Rule, archive: Archive, window: Window) -> BacktestResult:
     """What `rule` would have posted over `window`, from history read once."""
-    messages = backtest_messages(rule, source, window.start, window.end)
+    messages = backtest_messages(rule, archive, window.start, window.end)
     return BacktestResult(window, messages, episodes(messages))
 
 

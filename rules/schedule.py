@@ -56,6 +56,24 @@ def catch_up(
     return slot
 
 
+def slots(every: Every, tz: str, start: datetime, end: datetime, max_steps: int) -> list[datetime]:
+    """Every slot in [start, end), as a backtest replays them; more than `max_steps` is a
+    mistake, not a backtest."""
+    at = catch_up(None, every, start, tz)
+    assert at is not None
+    if at < start:
+        at = next_run(every, tz, at)
+    out: list[datetime] = []
+    while at < end:
+        if len(out) == max_steps:
+            raise ValueError(
+                f"a backtest is limited to {max_steps} evaluations: shorten the period"
+            )
+        out.append(at)
+        at = next_run(every, tz, at)
+    return out
+
+
 def due(position: datetime | None, every: Every, now: datetime, tz: str = "UTC") -> bool:
     return catch_up(position, every, now, tz) is not None
 

@@ -9,6 +9,7 @@ shifted window, the same window in past weeks (rules/anomaly.py), the 30 days be
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,25 +45,38 @@ class Finding:
 
 def evaluate(rule: Rule, fetch: Fetch, now: datetime, known: Iterable[Group] = ()) -> list[Finding]:
     """Findings for every group in the window, plus `known` groups (zero when absent)."""
-    window = rule.window_at(now)
-    rows = _rows(fetch(rule.query_at(now)))
+    window, *shifted = windows(rule, now)
+    query = rule.query_at(now)
+    rows = _rows(fetch(query))
     # An ungrouped rule always has its one instance; a grouped one keeps those it knows.
     for group in (None,) if rule.by is None else tuple(known):
         rows.setdefault(group, EMPTY)
     if rule.anomaly is not None:
-        return _anomalies(rule, fetch, now, window, rows)
+        return _anomalies(rule, fetch, query, shifted, rows)
     if rule.kind is Metric.NEW_VALUE:
-        return _novelties(rule, fetch, now, window, rows)
+        return _novelties(fetch, query, shifted, rows)
     baseline: dict[Group, Summary] = {}
     if rule.baseline is not None:
-        shifted = Window(
-            window.start - rule.baseline.shift, window.end - rule.baseline.shift, window.tz
-        )
-        baseline = _rows(fetch(rule.query_at(now).with_window(shifted)))
+        baseline = _rows(fetch(query.with_window(shifted[0])))
     return [
         judge(rule, group, summary, window, baseline.get(group, EMPTY) if baseline else None)
         for group, summary in rows.items()
     ]
+
+
+def windows(rule: Rule, now: datetime) -> tuple[Window, ...]:
+    """The windows an evaluation at `now` reads: the rule's own, then those it compares
+    with — a change rule's span shifted back, an anomaly rule's past weeks, a new-value
+    rule's 30 days before. Backtests bucket history on the grid these fall on."""
+    window = rule.window_at(now)
+    if rule.baseline is not None:
+        shift = rule.baseline.shift
+        return window, Window(window.start - shift, window.end - shift, window.tz)
+    if rule.anomaly is not None:
+        return window, *past_weeks(window, rule.anomaly.weeks)
+    if rule.kind is Metric.NEW_VALUE:
+        return window, *novelty.lookback(window)
+    return (window,)
 
 
 def judge(
@@ -72,14 +86,16 @@ def judge(
     value, reason = measure(rule, summary)
     if rule.baseline is not None and value is not None:
         value, reason = _change(rule, value, baseline or EMPTY)
-    finding = Finding(
+    breaching = value is not None and breaches(rule, value)
+    return Finding(
         group=group,
         value=value,
         threshold=rule.threshold,
         recovery_threshold=rule.recovery_threshold,
-        breaching=False,
-        # Nothing was asked at all: no error rate is left to alert on (see state.py).
-        recovered=value is None and summary.requests == 0,
+        breaching=breaching,
+        # No value: recovered only when nothing was asked at all, so no error rate is left
+        # to alert on (see state.py).
+        recovered=summary.requests == 0 if value is None else recovers(rule, value, breaching),
         no_data=value is None,
         samples=summary.requests,
         summary=summary,
@@ -87,10 +103,6 @@ def judge(
         baseline=baseline,
         reason=reason,
     )
-    if value is None:
-        return finding
-    breaching = breaches(rule, value)
-    return replace(finding, breaching=breaching, recovered=recovers(rule, value, breaching))
 
 
 def measure(rule: Rule, summary: Summary) -> tuple[float | None, str]:
@@ -129,12 +141,12 @@ def _change(rule: Rule, current: float, baseline: Summary) -> tuple[float | None
 
 
 def _anomalies(
-    rule: Rule, fetch: Fetch, now: datetime, window: Window, rows: dict[Group, Summary]
+    rule: Rule, fetch: Fetch, query: Query, weeks_ago: Sequence[Window], rows: dict[Group, Summary]
 ) -> list[Finding]:
     """Each group against its own past weeks at the same time of the week."""
-    assert rule.anomaly is not None
-    query = rule.query_at(now)
-    weeks = [_rows(fetch(query.with_window(w))) for w in past_weeks(window, rule.anomaly.weeks)]
+    assert rule.anomaly is not None and query.window is not None
+    window = query.window
+    weeks = [_rows(fetch(query.with_window(w))) for w in weeks_ago]
     out = []
     for group, summary in rows.items():
         past = [week[group] for week in weeks if group in week and week[group].requests]
@@ -180,16 +192,12 @@ def _unusual(
 
 
 def _novelties(
-    rule: Rule, fetch: Fetch, now: datetime, window: Window, rows: dict[Group, Summary]
+    fetch: Fetch, query: Query, lookback: Sequence[Window], rows: dict[Group, Summary]
 ) -> list[Finding]:
     """Spend on a value with no request in the 30 days before the window: new."""
-    query = rule.query_at(now)
-    seen = {
-        g
-        for piece in novelty.lookback(window)
-        for g, s in fetch(query.with_window(piece))
-        if s.requests
-    }
+    assert query.window is not None
+    window = query.window
+    seen = {g for piece in lookback for g, s in fetch(query.with_window(piece)) if s.requests}
     out = []
     for group, summary in rows.items():
         new = group is not None and group not in seen and summary.cost > 0
@@ -211,12 +219,15 @@ def _novelties(
 
 
 def breaches(rule: Rule, value: float) -> bool:
-    return {
-        ">": value > rule.threshold,
-        ">=": value >= rule.threshold,
-        "<": value < rule.threshold,
-        "<=": value <= rule.threshold,
-    }[rule.op]
+    return _COMPARE[rule.op](value, rule.threshold)
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 def recovers(rule: Rule, value: float, breaching: bool) -> bool:

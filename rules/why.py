@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from revenium import params as P
 from revenium import windows as W
 from revenium.figures import Summary, summarize
 from revenium.query import Query, Value, Window
+from rules.history import History
 from rules.model import Rule
 
 DIMENSIONS = tuple(
@@ -38,15 +39,7 @@ Status = Literal["new", "vanished", "changed"]
 Rows = Callable[[Query, str | None], Sequence[tuple[Any, Summary]]]
 
 
-class Figures(Protocol):
-    """What the engine reads: the summary and per-group figures of a MetricsSource."""
-
-    def summary(self, query: Query) -> Summary: ...
-
-    def grouped(self, query: Query, dimension: str) -> list[tuple[Any, Summary]]: ...
-
-
-def rows_of(source: Figures) -> Rows:
+def rows_of(source: History) -> Rows:
     """A source's figures as `Rows`: one row for all when no dimension is asked."""
     return lambda q, by: [(None, source.summary(q))] if by is None else source.grouped(q, by)
 

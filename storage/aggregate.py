@@ -22,7 +22,7 @@ from storage.txn import read_txn
 Key = tuple[int, Any]  # (bucket index, group value)
 Span = tuple[int, int]  # [start, end) in microseconds
 
-_SUMS = (
+SUMS = (  # a group's figures in Partial.add's order, as revenium.figures defines them
     "COUNT(*)",
     f"SUM(CAST(IFNULL({C.IMAGES}, 0) AS INTEGER))",
     f"SUM(CAST(IFNULL({C.REQUESTED}, 0) AS INTEGER))",
@@ -111,22 +111,22 @@ class _Reader:
         sql, params = W.join(clauses + ([W.span(*span)] if span else []))
         keys, key_params = f"{bucket}, {group}", bucket_params
         # Durations travel as one comma-separated string per group: one scan, no row per value.
-        text = f"SELECT {keys}, {', '.join(_SUMS)}, {_DURATIONS} FROM records WHERE {sql}"
+        text = f"SELECT {keys}, {', '.join(SUMS)}, {_DURATIONS} FROM records WHERE {sql}"
         if self.dimension is not None or bucket != "?":
             text += " GROUP BY 1, 2"
         for row in self.db.conn.execute(text, key_params + params):
             if row[2]:
-                partial = self.out[(row[0], self._value(row[1]))]
+                partial = self.out[(row[0], group_value(self.dimension, row[1]))]
                 partial.add(row[2:9])
                 if row[9]:
                     partial.runs.append(sorted(map(int, row[9].split(","))))
 
-    def _value(self, value: Any) -> Any:
-        """A group value as figures.group keys it (booleans are stored as 0/1)."""
-        dimension = self.dimension
-        if dimension is not None and value is not None and P.param(dimension).kind is P.Kind.BOOL:
-            return bool(value)
-        return value
+
+def group_value(dimension: str | None, value: Any) -> Any:
+    """A group value as figures.group keys it (booleans are stored as 0/1)."""
+    if dimension is not None and value is not None and P.param(dimension).kind is P.Kind.BOOL:
+        return bool(value)
+    return value
 
 
 def _gaps(lo: int, hi: int, hours: list[int]) -> list[Span]:

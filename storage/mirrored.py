@@ -139,6 +139,11 @@ class MirroredSource:
     def _mirror(self) -> Mirror:
         return Mirror(self.dbs.get(), self.clock)
 
+    def mirror_for(self, window: Window) -> Mirror | None:
+        """The mirror once it can answer `window` (synced first if need be), for readers
+        of their own (storage/history.py); None when only the API can."""
+        return self._ready(window)
+
     def _ready(self, window: Window | None) -> Mirror | None:
         """The mirror once it can answer `window`; None when only the API can."""
         now = self.clock.now()

@@ -34,3 +34,15 @@ def test_scheduler_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     scheduler_bench.main(50)
     printed = capsys.readouterr().out
     assert "all pending" in printed and "some resolve" in printed
+
+
+@pytest.mark.slow
+def test_backtest_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import backtest_bench
+
+    found = backtest_bench.run(3000)
+    assert [label for label, _ in found] == [label for label, _, _ in backtest_bench.commands(3000)]
+    assert all(f["exit"] == 0 and f["command_s"] > 0 for _, f in found)
+    printed = capsys.readouterr().out
+    assert "rules backtest --since 30d, by-model" in printed and "peak RSS" in printed
+    assert "Backtest, last 14 days:" in printed and "Would have fired" in printed

@@ -19,7 +19,7 @@ from bot.errors import (
 )
 from revenium.errors import BadKey, Unavailable
 from rules.engine import SourceError
-from rules.replay import TooMuchHistory
+from rules.replay import BeyondHistory
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,11 @@ from rules.replay import TooMuchHistory
             2,
         ),
         (ConfigError("REVENIUM_API_KEY is not set"), "⚠ REVENIUM_API_KEY is not set", 2),
-        (TooMuchHistory("more than 300,000 records"), "⚠ more than 300,000 records", 2),
+        (
+            BeyondHistory("history is kept for the last 35 days"),
+            "⚠ history is kept for the last 35 days",
+            2,
+        ),
         (BadKey("Revenium refused the API key"), "⚠ Revenium: Revenium refused the API key", 1),
         (Unavailable("timed out"), "⚠ Revenium: timed out", 1),
         (

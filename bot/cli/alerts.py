@@ -70,7 +70,7 @@ def backtest(name: str, since: str, now: str | None, as_json: bool) -> None:
             if rule is None:
                 raise NotFound(f"no rule named `{name}` (see `imgmetrics ask rule list`)")
             end = clock.now()
-            found = replay(rule, runtime.source, end - span, end)
+            found = replay(rule, runtime.history, end - span, end)
         finally:
             runtime.close()
     if as_json:

@@ -1,7 +1,8 @@
 """`imgmetrics rules backtest`: what a stored rule would have posted, as text or JSON.
 
-The same `run_rule`, fetch and renderer as a live pass (rules.replay on a fake clock),
-so the messages listed are the ones a live run would have posted.
+The same `run_rule`, fetch and renderer as a live pass (rules.replay on a fake clock, over
+the history the Archive reads once), so the messages listed are the ones a live run would
+have posted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from bot.alerts.outgoing import Resolve, payload, to_json
 from bot.render.fmt import local
 from bot.render.terminal import blocks_to_text
-from revenium.source import MetricsSource
+from rules.history import Archive
 from rules.model import Rule
 from rules.notification import NoteKind, Notification
 from rules.replay import backtest_messages, episodes
@@ -27,10 +28,10 @@ class Replayed:
     headline: str  # the first line a channel would read
 
 
-def replay(rule: Rule, source: MetricsSource, start: datetime, end: datetime) -> list[Replayed]:
+def replay(rule: Rule, archive: Archive, start: datetime, end: datetime) -> list[Replayed]:
     """Every message `rule` would have sent over [start, end), rendered as a live pass would."""
     out = []
-    for at, note in backtest_messages(rule, source, start, end):
+    for at, note in backtest_messages(rule, archive, start, end):
         body = payload(note, rule)
         shown = body.update if isinstance(body, Resolve) else body.message
         headline = blocks_to_text(shown.blocks).split("\n")[0] or shown.text

@@ -81,7 +81,7 @@ def ask(
         cmd = parse(" ".join(text), now=clock.now(), tz=settings.tz)
         runtime = build_runtime(settings, clock)
         try:
-            reply = execute(cmd, ctx, runtime)
+            reply = execute(cmd, ctx, runtime).complete()
         finally:
             runtime.source.close()
     if as_json:

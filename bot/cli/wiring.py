@@ -24,6 +24,7 @@ from revenium.ratelimit import Bucket, shared_bucket
 from revenium.source import ApiSource, Progress
 from revenium.sync import Reader, SyncStats
 from storage.db import MEMORY, ThreadDatabases
+from storage.history import MirrorArchive
 from storage.mirrored import MirroredSource, Sink
 from storage.ratebucket import SharedBucket, bucket_path
 
@@ -59,7 +60,8 @@ def build_runtime(settings: Settings, clock: Clock, *, progress: Progress | None
         progress=progress,
     )
     admins = admins_for(settings, clock)
-    return Runtime(settings=settings, clock=clock, source=source, dbs=dbs, admins=admins)
+    archive = MirrorArchive(source)
+    return Runtime(settings, clock, source, dbs=dbs, admins=admins, archive=archive)
 
 
 def notifier_for(settings: Settings) -> Notifier:

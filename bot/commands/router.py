@@ -13,11 +13,13 @@ from bot.reply import Context, Reply
 from bot.runtime import Runtime
 
 
-def handle(text: str, ctx: Context, rt: Runtime, *, offset: int = 0) -> Reply:
+def handle(text: str, ctx: Context, rt: Runtime, *, offset: int = 0, early: bool = False) -> Reply:
     """Answer one command. Raises bot.errors.UserError for the user's mistakes.
 
-    `offset` pages through `list` (the Next button)."""
-    return execute(parse(text, now=rt.clock.now(), tz=rt.settings.tz), ctx, rt, offset=offset)
+    `offset` pages through `list` (the Next button). `early`: a reply whose slow part is
+    still to come (`Reply.later`) may be returned, for Slack to show it at once."""
+    reply = execute(parse(text, now=rt.clock.now(), tz=rt.settings.tz), ctx, rt, offset=offset)
+    return reply if early else reply.complete()
 
 
 def execute(cmd: Command, ctx: Context, rt: Runtime, *, offset: int = 0) -> Reply:

@@ -4,6 +4,8 @@ add with its card and backtest, list, show, test, pause, resume, delete, backtes
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlite_utils import Database
 
 from bot.alerts.outgoing import outgoing
@@ -21,7 +23,7 @@ from revenium.query import Window
 from rules.budgets import budget_query, budget_status
 from rules.engine import SOURCE_ERRORS, retire
 from rules.model import Budget, Rule
-from rules.replay import BacktestResult, TooMuchHistory, preview, run_backtest
+from rules.replay import BacktestResult, BeyondHistory, preview, run_backtest
 from rules.state import Cause
 from storage import alerts as A
 from storage import budgets as BG
@@ -47,15 +49,19 @@ def add_rule(action: AddRule, call: Call) -> Reply:
     )
     A.save_rule(db, rule, call.now, reset=reset, outgoing=resolves)
     note(call, "rule add" if old is None else "rule edit", rule.name)
-    return RR.rule_card(rule, card_backtest(rule, call), mark="✅" if old is None else "✏️")
+    mark = "✅" if old is None else "✏️"
+    # The card's backtest is its slow part: Slack shows the card without it if it keeps
+    # the asker waiting, then replaces the card with the whole of it (bot/slack/early.py).
+    card = RR.rule_card(rule, RR.Running(DEFAULT_BACKTEST.days), mark=mark)
+    return replace(card, later=lambda: RR.rule_card(rule, card_backtest(rule, call), mark=mark))
 
 
 def card_backtest(rule: Rule, call: Call) -> BacktestResult | str:
     """The rule card's backtest over the last 14 days, or why there is none."""
     window = Window(call.now - DEFAULT_BACKTEST, call.now, rule.tz, "last 14 days")
     try:
-        return run_backtest(rule, call.rt.source, window)
-    except TooMuchHistory as error:
+        return run_backtest(rule, call.rt.history, window)
+    except BeyondHistory as error:
         return str(error)
     except SOURCE_ERRORS as error:
         return f"the metrics source did not answer ({error})"
@@ -109,7 +115,7 @@ def list_rules(action: ListRules, call: Call) -> Reply:
 
 def backtest(action: Backtest, call: Call) -> Reply:
     rule = find_rule(call.db, action.name)
-    return PR.backtest_reply(rule, run_backtest(rule, call.rt.source, action.window))
+    return PR.backtest_reply(rule, run_backtest(rule, call.rt.history, action.window))
 
 
 def find_rule(db: Database, name: str) -> Rule:

@@ -6,6 +6,7 @@ it posts, when it fires and resolves, a 14-day backtest), `rule list`, `rule sho
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.grammar.query_text import key_of
@@ -166,7 +167,17 @@ def card_buttons(rule: Rule) -> Block:
     return actions(toggle, button("Test now", "rule_test", rule.name))
 
 
-def rule_card(rule: Rule, backtest: BacktestResult | str | None, *, mark: str = "✅") -> Reply:
+@dataclass(frozen=True)
+class Running:
+    """A card's backtest still being computed (in Slack the card is then replaced)."""
+
+    days: int
+
+
+Backtest = BacktestResult | Running | str  # done, running, or why there is none
+
+
+def rule_card(rule: Rule, backtest: Backtest | None, *, mark: str = "✅") -> Reply:
     """What `rule add` answers: the rule in words, a backtest, the delivery note, buttons."""
     blocks = [section(_title(rule, mark)), section(describe(rule))]
     if backtest is not None:
@@ -178,9 +189,14 @@ def rule_card(rule: Rule, backtest: BacktestResult | str | None, *, mark: str = 
     return reply(blocks, data)
 
 
-def backtest_summary(rule: Rule, result: BacktestResult | str) -> str:
+def backtest_summary(rule: Rule, result: Backtest) -> str:
     if isinstance(result, str):
         return f"*Backtest* skipped: {escape(result)}"
+    if isinstance(result, Running):
+        return (
+            f"*Backtest, last {result.days} days:* still running; this card is replaced with it"
+            " when it is done."
+        )
     days = round((result.window.end - result.window.start) / timedelta(days=1))
     head = f"*Backtest, last {days} days:*"
     found = result.episodes

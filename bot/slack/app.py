@@ -1,8 +1,10 @@
 """The Bolt app: ack within milliseconds, answer through `respond()` from a worker pool.
 
-Every listener acks, then hands its work to `Workers` (bot/slack/workers.py). Errors a
-person can act on become an ephemeral reply (bot.errors.explain), here and in the one
-`@app.error` handler for anything raised inside Bolt itself.
+Every listener acks, then hands its work to `Workers` (bot/slack/workers.py); an answer
+with a slow part (a rule card's backtest) may come as one message replaced once
+(bot/slack/early.py). Errors a person can act on become an ephemeral reply
+(bot.errors.explain), here and in the one `@app.error` handler for anything raised
+inside Bolt itself.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from bot import metrics
 from bot.commands.buttons import BUTTONS, QUERY_ACTIONS, click
 from bot.commands.router import handle
 from bot.config import Settings
-from bot.errors import attempt, explain
+from bot.errors import Failure, attempt, explain
 from bot.grammar.command import PREFIX, VERBS
 from bot.render.home import home_view
 from bot.reply import Context, Reply
 from bot.runtime import Runtime
 from bot.slack.admins import admins_for
+from bot.slack.early import CARD_WAIT_S, show_when_ready
 from bot.slack.progress import FirstRead
 from bot.slack.workers import Workers, deliver, tell
 
@@ -41,7 +44,15 @@ def quiet_slack_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Workers) -> App:
+def build_app(
+    settings: Settings,
+    rt: Runtime,
+    client: WebClient,
+    workers: Workers,
+    *,
+    card_wait: float = CARD_WAIT_S,
+) -> App:
+    """`card_wait`: seconds an asker waits for a whole answer before seeing part of it."""
     quiet_slack_logs()
     if rt.admins is None:  # admins are asked of this workspace (users.info)
         rt.admins = admins_for(settings, rt.clock)
@@ -52,12 +63,12 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
         logger=logging.getLogger("slack_bolt.App"),
     )
 
-    answer_with = Answering(client, workers, rt)
+    answer_with = Answering(client, workers, rt, card_wait)
 
     def answer(
         text: str, ctx: Context, respond: Respond, *, offset: int = 0, replace: bool = False
     ) -> None:
-        produce = lambda: handle(text, ctx, rt, offset=offset)  # noqa: E731
+        produce = lambda: handle(text, ctx, rt, offset=offset, early=True)  # noqa: E731
         answer_with(verb_of(text), produce, ctx, respond, replace=replace)
 
     @app.command("/imgmetrics")
@@ -120,11 +131,13 @@ def build_app(settings: Settings, rt: Runtime, client: WebClient, workers: Worke
 @dataclass(frozen=True)
 class Answering:
     """Answers on a worker: the reply produced (a long first read of the mirror shown as it
-    goes), delivered, and counted in bot/metrics.py."""
+    goes), delivered (a slow part, such as a rule card's backtest, within `card_wait` or as
+    a replacement), and counted in bot/metrics.py."""
 
     client: WebClient
     workers: Workers
     rt: Runtime
+    card_wait: float = CARD_WAIT_S
 
     def __call__(
         self,
@@ -138,11 +151,18 @@ class Answering:
         def work() -> None:
             started, outcome = time.monotonic(), "error"
             first_read = FirstRead(respond)  # a cold mirror's first read shows its progress
+
+            def show(answer: Reply | Failure, again: bool) -> None:
+                shown = again or first_read.shown > 0
+                deliver(answer, respond, self.client, ctx, replace=replace or shown)
+
             try:
                 with self.rt.source.listening(first_read):
                     reply = attempt(produce)
-                deliver(reply, respond, self.client, ctx, replace=replace or first_read.shown > 0)
-                outcome = metrics.outcome(reply)
+                # A slow part (a card's backtest) after the reading shown, never inside it:
+                # its early message and the progress would replace each other.
+                whole = show_when_ready(reply, show, within=self.card_wait)
+                outcome = metrics.outcome(whole)
             finally:
                 metrics.answered(verb, outcome, time.monotonic() - started)
 

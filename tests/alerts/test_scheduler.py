@@ -102,7 +102,7 @@ def test_a_backtest_gives_the_same_messages_as_a_live_replay(world: World) -> No
     world.box.add_records(per_minute(start + 5 * H, start + 11 * H, 1.5, model="gpt-image-1"))
     rule = spend_rule()
     proc = world.process()
-    backtested = replay(rule, proc.rt.source, start, end)
+    backtested = replay(rule, proc.rt.history, start, end)
     proc.add_rule(rule)
     world.clock.set(start)
     proc.run_until(end - M)

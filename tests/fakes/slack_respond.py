@@ -2,7 +2,7 @@
 
 As on Slack: a response_url takes JSON, at most 5 times; replies are ephemeral to the
 user unless `response_type: in_channel`; a button's response_url may replace or delete
-the message that carried the button.
+the message that carried the button, a command's may replace its own ephemeral answer.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class ResponseUrl:
     user: str | None
     message_ts: str | None  # the message whose button gave this response_url
     posts: list[JSON] = field(default_factory=list)
+    answer: JSON | None = None  # the ephemeral this URL last posted (a command's answer)
 
     def post(self, ws: Workspace, body: bytes) -> tuple[int, JSON]:
         try:
@@ -50,7 +51,10 @@ class ResponseUrl:
             msg.text, msg.blocks, msg.edits = text, blocks, msg.edits + 1
         elif payload.get("response_type") == "in_channel":
             ws.post(ch, text, blocks=blocks, thread_ts=payload.get("thread_ts"))
+        elif self.answer is not None and payload.get("replace_original"):
+            self.answer.update(text=text, blocks=blocks)
         else:
             seen: JSON = {"channel": ch.id, "user": self.user, "message_ts": ws.next_ts()}
             seen |= {"thread_ts": payload.get("thread_ts"), "text": text, "blocks": blocks}
             ws.ephemerals.setdefault(ch.id, []).append(seen)
+            self.answer = seen

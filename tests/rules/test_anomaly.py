@@ -18,6 +18,7 @@ from revenium.sandbox.core import Sandbox
 from rules.anomaly import band, past_weeks
 from rules.model import Anomaly, Metric, Rule
 from rules.replay import run_backtest
+from rules.streamed import StreamArchive
 from rules.thresholds import evaluate
 from tests.fakes.revenium import seeded, source_over
 from tests.support.rules import RecordSource, typed_rule
@@ -168,7 +169,7 @@ def test_planted_spikes_are_found_and_little_else() -> None:
     spikes = plant(box, 11)
     rule = typed_rule("odd-spend when cost anomaly per 1h every 15m", END)
     assert (rule.threshold, rule.anomaly) == (3.0, Anomaly(Metric.COST, 5.0))
-    episodes = run_backtest(rule, source_over(box), JUDGED).episodes
+    episodes = run_backtest(rule, StreamArchive(source_over(box)), JUDGED).episodes
     found = {s for s in spikes for e in episodes if s <= e.fired_at <= s + FOUND_WITHIN}
     true = [e for e in episodes if any(s <= e.fired_at <= s + FOUND_WITHIN for s in spikes)]
     recall, precision = len(found) / len(spikes), len(true) / max(1, len(episodes))
@@ -178,5 +179,5 @@ def test_planted_spikes_are_found_and_little_else() -> None:
 @pytest.mark.slow
 def test_a_clean_month_posts_nothing() -> None:
     rule = typed_rule("odd-spend when cost anomaly per 1h every 15m", END)
-    result = run_backtest(rule, source_over(sandbox(12)), JUDGED)
+    result = run_backtest(rule, StreamArchive(source_over(sandbox(12))), JUDGED)
     assert result.messages == []

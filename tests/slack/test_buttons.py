@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlite_utils
 
 from bot.slack.workers import OUR_FAULT
+from rules.history import Archive, History, Plan
 from storage import alerts as A
 from storage import silences as S
 from storage.audit import audit_log
@@ -54,6 +55,52 @@ def test_only_admins_change_rules_from_slack(world: World, bolt: Bolt) -> None:
         (MARIA, "rule pause"),
         (MARIA, "rule add"),
     ]
+
+
+class HeldBack:
+    """An archive that reads only once the asker has seen the card: a backtest too slow to
+    wait for, without waiting for a clock."""
+
+    def __init__(self, inner: Archive, world: World) -> None:
+        self.inner, self.world = inner, world
+
+    def earliest(self) -> datetime | None:
+        return self.inner.earliest()
+
+    def history(self, plan: Plan | None) -> History:
+        self.world.slack.wait_for(lambda: self.world.slack.ephemerals(CHANNEL), timeout=10)
+        return self.inner.history(plan)
+
+
+SPIKE = "Backtest, last 14 days:* would have fired 1×"
+
+
+def test_a_rule_card_is_one_message_with_its_backtest_when_it_is_quick(world: World) -> None:
+    world.box.add_records(per_minute(T0 - 3 * H, T0 - 2 * H, 2.0))
+    bolt = Bolt(world, card_wait=60)
+    try:
+        [card] = bolt.answers(bolt.send("rule add runaway when cost > 50 per 1h by model", MARIA))
+        assert SPIKE in str(card["blocks"]) and not card["replace_original"]
+        [shown] = world.slack.ephemerals(CHANNEL)
+        assert SPIKE in str(shown["blocks"])
+    finally:
+        bolt.close()
+
+
+def test_a_slow_rule_card_comes_at_once_and_is_replaced_with_its_backtest(world: World) -> None:
+    world.box.add_records(per_minute(T0 - 3 * H, T0 - 2 * H, 2.0))
+    bolt = Bolt(world, card_wait=0)
+    bolt.rt.archive = HeldBack(bolt.rt.history, world)
+    try:
+        rid = bolt.send("rule add runaway when cost > 50 per 1h by model", MARIA)
+        first, whole = bolt.answers(rid, 2)
+        assert first["text"].startswith("✅ Rule `runaway`")
+        assert "still running; this card is replaced" in str(first["blocks"])
+        assert whole["replace_original"] and SPIKE in str(whole["blocks"])
+        [shown] = world.slack.ephemerals(CHANNEL)  # one message, now with its backtest
+        assert SPIKE in str(shown["blocks"]) and "still running" not in str(shown["blocks"])
+    finally:
+        bolt.close()
 
 
 def test_a_silence_button_suppresses_and_unsilence_lets_it_speak(world: World, bolt: Bolt) -> None:

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack.app import build_app
+from bot.slack.early import CARD_WAIT_S
 from bot.slack.workers import Workers
 from revenium.secret import Secret
 from storage.db import ThreadDatabases
@@ -28,7 +29,9 @@ Until = Callable[[list[dict[str, Any]]], bool]
 class Bolt:
     """`bolt.command(text, user)` answers as Slack would show it; `workers` is the pool."""
 
-    def __init__(self, world: World, workers: Workers | None = None) -> None:
+    def __init__(
+        self, world: World, workers: Workers | None = None, *, card_wait: float = CARD_WAIT_S
+    ) -> None:
         self.world = world
         settings = Settings(
             slack_bot_token=Secret(world.slack.token),
@@ -40,7 +43,7 @@ class Bolt:
         self.rt = Runtime(settings, world.clock, source_over(world.box), self.dbs)
         client = WebClient(token=world.slack.token, base_url=world.slack.url)
         self.workers = workers or Workers(threads=2)
-        self.app: App = build_app(settings, self.rt, client, self.workers)
+        self.app: App = build_app(settings, self.rt, client, self.workers, card_wait=card_wait)
 
     def dispatch(self, body: bytes) -> int:
         signed = signed_headers(body, SECRET, int(time.time()))  # Bolt checks the real clock
@@ -55,8 +58,13 @@ class Bolt:
         return rid
 
     def answer(self, rid: str) -> dict[str, Any]:
-        posts = self.world.slack.wait_for(lambda: self.world.slack.responses(rid))
-        return dict(posts[0])
+        return self.answers(rid)[0]
+
+    def answers(self, rid: str, posts: int = 1) -> list[dict[str, Any]]:
+        """The first `posts` response_url posts under `rid`."""
+        slack = self.world.slack
+        found = slack.wait_for(lambda: len(slack.responses(rid)) >= posts and slack.responses(rid))
+        return [dict(p) for p in found]
 
     def command(self, text: str, user: str) -> dict[str, Any]:
         return self.answer(self.send(text, user))
